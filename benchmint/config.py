@@ -1,0 +1,208 @@
+"""Build configuration: a YAML file plus CLI overrides, validated with pydantic.
+
+Unknown keys are errors that name the key. Model roles (generator now; judges and
+targets later) are ModelSpecs: a `local:` model or any OpenAI-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from benchmint.errors import ConfigError
+from benchmint.records import Record
+
+DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
+
+
+class ModelSpec(Record):
+    """One model behind an OpenAI-compatible endpoint, or an embedded `local:` model."""
+
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # the *name* of the variable holding the key
+    json_mode: Literal["auto", "json_object_schema", "json_schema", "json_object"] = "auto"
+    max_concurrency: int = Field(default=4, ge=1)
+    timeout_s: float = Field(default=600.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    temperature: float = 0.2
+    max_tokens: int = Field(default=1200, ge=16)
+    n_ctx: int = Field(default=4096, ge=512)  # local models only
+
+    @property
+    def is_local(self) -> bool:
+        return self.base_url is None and self.model.startswith("local:")
+
+    @property
+    def label(self) -> str:
+        return self.model if self.is_local else f"{self.model}@{redact_url(self.base_url or '')}"
+
+
+def parse_model_ref(ref: str | dict[str, Any] | ModelSpec) -> ModelSpec:
+    """`local:NAME`, `local:/path/model.gguf`, `URL#model`, or a config mapping."""
+    if isinstance(ref, ModelSpec):
+        return ref
+    if isinstance(ref, dict):
+        try:
+            return ModelSpec.model_validate(ref)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid model entry {ref!r}: {_first_error(exc)}") from None
+    ref = ref.strip()
+    if ref.startswith("local:"):
+        if ref == "local:":
+            raise ConfigError("model 'local:' names no model; try 'local:qwen2.5-coder-1.5b' (see `benchmint models`)")
+        return ModelSpec(model=ref)
+    if re.match(r"^https?://", ref):
+        if "#" not in ref:
+            raise ConfigError(f"model {ref!r} has no model name; write it as URL#model, e.g. http://localhost:8000/v1#my-model")
+        url, name = ref.split("#", 1)
+        if not name:
+            raise ConfigError(f"model {ref!r} has an empty model name after '#'")
+        return ModelSpec(model=name, base_url=url, api_key_env="OPENAI_API_KEY")
+    raise ConfigError(
+        f"model {ref!r} is not understood; use local:NAME (see `benchmint models`), "
+        "local:/path/model.gguf, or URL#model for an OpenAI-compatible endpoint"
+    )
+
+
+class ModelRoles(Record):
+    generator: ModelSpec = Field(default_factory=lambda: ModelSpec(model=DEFAULT_MODEL))
+
+    @field_validator("generator", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        return parse_model_ref(v) if isinstance(v, str) else v
+
+
+class ChunkingConfig(Record):
+    max_tokens: int = Field(default=380, ge=32)
+    overlap: int = Field(default=40, ge=0)
+
+
+class GenerationConfig(Record):
+    questions_per_chunk: int = Field(default=3, ge=1, le=10)
+    kinds: list[Literal["open", "mcq"]] = Field(default_factory=lambda: ["open", "mcq"])
+    # Chunks generated per step before validating; more overlap of model and checks.
+    batch_chunks: int = Field(default=2, ge=1)
+
+
+class GroundingConfig(Record):
+    min_ratio: float = Field(default=90.0, ge=0, le=100)
+    min_words: int = Field(default=6, ge=1)
+    min_answer_support: float = Field(default=0.6, ge=0, le=1)
+
+
+class DedupConfig(Record):
+    threshold: float = Field(default=0.9, gt=0, le=1)
+
+
+class BuildConfig(Record):
+    name: str
+    sources: list[str]
+    questions: int = Field(default=10, ge=1)
+    models: ModelRoles = Field(default_factory=ModelRoles)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    output_dir: str = "outputs"
+    cache_dir: str | None = None
+    seed: int = 0
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v):
+            raise ValueError("use letters, digits, '.', '_' or '-' (it becomes a folder name)")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_ok(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("name at least one source (a file or folder)")
+        return v
+
+    def resolved_cache_dir(self) -> Path:
+        return cache_root(self.cache_dir)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The config as it may be written to a manifest: secrets removed."""
+        return redact(self.model_dump(mode="json"))
+
+
+def cache_root(explicit: str | None = None) -> Path:
+    root = explicit or os.environ.get("BENCHMINT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "benchmint"
+    )
+    return Path(root)
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConfig:
+    """Read a YAML file (optional) and apply CLI overrides (None values ignored)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist; write one or drop --config")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {p} must hold a mapping at the top level")
+        data = loaded
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "model":
+            data.setdefault("models", {})["generator"] = value
+        else:
+            data[key] = value
+    try:
+        return BuildConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"config{' ' + str(path) if path else ''}: {_first_error(exc)}") from None
+    except ConfigError:
+        raise
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"unknown key '{loc}'; remove it or check its spelling"
+    if err["type"] == "missing":
+        return f"missing key '{loc}'"
+    return f"'{loc}': {err['msg']}"
+
+
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)$", re.I)
+
+
+def redact_url(url: str) -> str:
+    """Drop user:password@ and secret-looking query parameters from a URL."""
+    url = re.sub(r"(https?://)[^/@\s]+@", r"\1", url)
+    return re.sub(r"([?&](?:api[_-]?key|key|token|access_token)=)[^&#\s]*", r"\1REDACTED", url, flags=re.I)
+
+
+def redact(obj: Any) -> Any:
+    """Recursively remove secrets: values of secret-named keys, credentials in URLs."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and _SECRET_KEY.search(k) and not k.endswith("_env"):
+                out[k] = "REDACTED" if v else v
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    if isinstance(obj, str) and re.match(r"^https?://", obj):
+        return redact_url(obj)
+    return obj

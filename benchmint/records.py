@@ -1,0 +1,144 @@
+"""Pydantic records shared by every package: documents, chunks, questions, verdicts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+QuestionKind = Literal["open", "mcq"]
+LETTERS = "ABCDEFGHIJ"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, lower case, unified quotes and dashes, collapsed whitespace.
+
+    Used wherever two pieces of text are compared (citations, duplicates, leaks).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_PUNCT_MAP).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_PUNCT_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2212": "-", "\u00ad": "",
+    }
+)
+
+
+class Document(Record):
+    id: str  # sha256 of the extracted text
+    title: str
+    source: str  # path or URI
+    text: str
+    format: str
+    published_at: datetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SkippedSource(Record):
+    source: str
+    reason: str
+
+
+class Chunk(Record):
+    id: str
+    document_id: str
+    index: int
+    start: int  # character span in the document text
+    end: int
+    text: str
+    n_tokens: int
+
+
+class Citation(Record):
+    quote: str
+    chunk_id: str
+    document_id: str
+    # Span of the best match in the document text, filled in by grounding.
+    start: int | None = None
+    end: int | None = None
+
+
+class Verdict(Record):
+    validator: str
+    passed: bool
+    blocking: bool = True
+    score: float | None = None
+    reason: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class Question(Record):
+    id: str
+    question: str
+    answer: str
+    kind: QuestionKind
+    choices: list[str] = Field(default_factory=list)
+    gold_index: int = -1
+    citations: list[Citation]
+    document_ids: list[str]
+    chunk_ids: list[str]
+    generator_model: str
+    prompt_id: str
+    prompt_version: str
+    estimated_difficulty: int | None = None
+    round: int = 0
+    verdicts: list[Verdict] = Field(default_factory=list)
+
+    @property
+    def answer_letter(self) -> str | None:
+        if self.kind == "mcq" and 0 <= self.gold_index < len(self.choices):
+            return LETTERS[self.gold_index]
+        return None
+
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts if v.blocking)
+
+    def verdict(self, name: str) -> Verdict | None:
+        for v in self.verdicts:
+            if v.validator == name:
+                return v
+        return None
+
+    def export_row(self, titles: dict[str, str] | None = None) -> dict[str, Any]:
+        """One flat row, the same schema for every kind (for parquet / datasets)."""
+        titles = titles or {}
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "kind": self.kind,
+            "choices": list(self.choices),
+            "gold_index": self.gold_index,
+            "answer_letter": self.answer_letter,
+            "citations": [c.quote for c in self.citations],
+            "document_ids": list(self.document_ids),
+            "document_titles": [titles.get(d, "") for d in self.document_ids],
+            "chunk_ids": list(self.chunk_ids),
+            "generator_model": self.generator_model,
+            "prompt_id": self.prompt_id,
+            "prompt_version": self.prompt_version,
+            "estimated_difficulty": self.estimated_difficulty if self.estimated_difficulty is not None else -1,
+            "round": self.round,
+        }
+
+
+def question_id(question: str, answer: str) -> str:
+    return sha256_text(normalize_text(question) + "\x00" + normalize_text(answer))[:16]

@@ -1,0 +1,196 @@
+"""Versioned, immutable, atomic publishing into outputs/<name>/<version>/.
+
+A version is written to a temporary folder inside outputs/<name>/, made
+read-only and renamed into place under an exclusive lock: a crash leaves the
+previous versions intact, no two writers publish at once, and a published
+version is never rewritten. outputs/<name>/latest is a symlink to the newest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from benchmint import __version__
+from benchmint.errors import BenchmintError, NothingToPublish
+from benchmint.records import Question
+
+EXPORT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("kind", pa.string()),
+    ("choices", pa.list_(pa.string())), ("gold_index", pa.int64()), ("answer_letter", pa.string()),
+    ("citations", pa.list_(pa.string())), ("document_ids", pa.list_(pa.string())),
+    ("document_titles", pa.list_(pa.string())), ("chunk_ids", pa.list_(pa.string())),
+    ("generator_model", pa.string()), ("prompt_id", pa.string()), ("prompt_version", pa.string()),
+    ("estimated_difficulty", pa.int64()), ("round", pa.int64()),
+])
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+def versions(bench_dir: Path) -> list[str]:
+    if not bench_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p.name) for p in bench_dir.iterdir() if p.is_dir() and (m := _VERSION.match(p.name))]
+    return [name for _, name in sorted(found)]
+
+
+@contextlib.contextmanager
+def writer_lock(bench_dir: Path, wait_s: float = 600.0) -> Iterator[None]:
+    """One writer per benchmark; a second waits up to wait_s, then stops with a clear message."""
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    with open(bench_dir / ".lock", "a+") as fh:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BenchmintError(f"another benchmint run is publishing to {bench_dir}; try again when it ends") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def content_hash(rows: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: r["id"]):
+        h.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _write_jsonl(path: Path, items: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for item in items:
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    pq.write_table(pa.Table.from_pylist(rows, schema=EXPORT_SCHEMA), path)
+
+
+def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[Question],
+            manifest: dict[str, Any], titles: dict[str, str]) -> Path:
+    """Write the next version of benchmark `name`; returns its folder."""
+    if not accepted:
+        raise NothingToPublish(f"no question was accepted for '{name}'; nothing was published")
+    bench_dir = out_root / name
+    with writer_lock(bench_dir):
+        for stale in bench_dir.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        existing = versions(bench_dir)
+        version = f"v{int(existing[-1][1:]) + 1 if existing else 1}"
+        tmp = bench_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            manifest = _write_release(tmp, name, version, existing[-1] if existing else None,
+                                      accepted, rejected, manifest, titles)
+            final = bench_dir / version
+            if final.exists():  # cannot happen under the lock; never overwrite regardless
+                raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
+            _make_read_only(tmp)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        link_tmp = bench_dir / f".latest-{uuid.uuid4().hex[:8]}"
+        os.symlink(version, link_tmp)
+        os.replace(link_tmp, bench_dir / "latest")
+    return final
+
+
+def _write_release(folder: Path, name: str, version: str, parent: str | None, accepted: list[Question],
+                   rejected: list[Question], manifest: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+    import datasets
+
+    rows = [q.export_row(titles) for q in accepted]
+    _write_jsonl(folder / "questions.jsonl", [q.model_dump(mode="json") for q in accepted])
+    _write_jsonl(folder / "rejected.jsonl", [q.model_dump(mode="json") for q in rejected])
+    _write_parquet(folder / "questions.parquet", rows)
+    kinds = sorted({r["kind"] for r in rows})
+    for kind in kinds:
+        subset = [r for r in rows if r["kind"] == kind]
+        _write_parquet(folder / f"{kind}.parquet", subset)
+        _write_jsonl(folder / f"{kind}.jsonl", subset)
+    features = datasets.Features.from_arrow_schema(EXPORT_SCHEMA)
+    datasets.Dataset.from_list(rows, features=features).save_to_disk(str(folder / "dataset"))
+    full = {
+        "name": name,
+        "version": version,
+        "parent_version": parent,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "benchmint_version": __version__,
+        "content_hash": content_hash(rows),
+        "counts": {"accepted": len(rows), "rejected": len(rejected), "by_kind": dict(Counter(r["kind"] for r in rows))},
+        **manifest,
+    }
+    (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text(dataset_card(full, rows, kinds), encoding="utf-8")
+    return full
+
+
+def _make_read_only(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            p.chmod(0o444)
+
+
+def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]) -> str:
+    configs = ["configs:", "- config_name: all", "  default: true", "  data_files:",
+               "  - split: test", "    path: questions.parquet"]
+    for kind in kinds:
+        configs += [f"- config_name: {kind}", "  data_files:", "  - split: test", f"    path: {kind}.parquet"]
+    docs = m.get("sources", {}).get("documents", [])
+    skipped = m.get("sources", {}).get("skipped", [])
+    lines = [
+        "---", "language:", "- en", "task_categories:", "- question-answering", "pretty_name: " + json.dumps(f"{m['name']} {m['version']}"),
+        "tags:", "- benchmint", "- synthetic", *configs, "---", "",
+        f"# {m['name']} — {m['version']}", "",
+        f"A benchmark minted by benchmint {m['benchmint_version']} on {m['created_at']} from "
+        f"{len(docs)} source document(s). Every question is answered by verbatim citations from its source, "
+        "checked by the grounding, quality and dedup validators; rejected candidates and their verdicts are "
+        "in `rejected.jsonl`.", "",
+        "## Contents", "",
+        f"- questions: {len(rows)} ({', '.join(f'{k}: {n}' for k, n in sorted(m['counts']['by_kind'].items()))})",
+        f"- rejected candidates: {m['counts']['rejected']}",
+        f"- parent version: {m['parent_version'] or '(none)'}",
+        f"- content hash (sha256): `{m['content_hash']}`", "",
+        "## Load it", "", "```python", "import datasets",
+        "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"test\")          # all kinds",
+        "mcq = datasets.load_dataset(\"path/to/this/folder\", \"mcq\", split=\"test\")   # one kind",
+        "ds = datasets.load_from_disk(\"path/to/this/folder/dataset\")", "```", "",
+        "Fields: `id`, `question`, `answer`, `kind` (open | mcq), `choices` (empty for open), `gold_index` "
+        "(-1 when none), `answer_letter` (null when none), `citations` (verbatim quotes), `document_ids`, "
+        "`document_titles`, `chunk_ids`, `generator_model`, `prompt_id`, `prompt_version`, "
+        "`estimated_difficulty` (1-5 as the generator judged it; -1 when unknown), `round`.", "",
+        "## Sources", "",
+        *[f"- {d['title']} (`{d['source']}`, sha256 `{d['id'][:12]}…`)" for d in docs],
+        *([""] + ["Skipped:"] + [f"- `{s['source']}`: {s['reason']}" for s in skipped] if skipped else []), "",
+        "## How it was made", "",
+        *[f"- {role}: `{label}`" for role, label in m.get("models", {}).items()],
+        *[f"- prompt `{pid}` version {ver}" for pid, ver in m.get("prompts", {}).items()],
+        *[f"- validator {name}: {c.get('passed', 0)} passed, {c.get('failed', 0)} failed"
+          for name, c in m.get("validators", {}).items()], "",
+        "## Limitations", "",
+        "Questions are written by a language model and checked automatically: citations are verified against "
+        "the source text, but an answer can still be incomplete or a question ambiguous. Difficulty here is the "
+        "generator's estimate, not a measurement on target models. The source documents' licence applies.", "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Shared fixtures: one Prefect test harness per session, one real llama.cpp server
+(SmolLM2) per session, real PDFs written with reportlab."""
+
+from __future__ import annotations
+
+import os
+
+for _k, _v in {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "HF_HUB_OFFLINE": "1",
+               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}.items():
+    os.environ.setdefault(_k, _v)
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from benchmint.config import ModelSpec  # noqa: E402
+from benchmint.embeddings import Embedder  # noqa: E402
+from benchmint.llm import LocalServer, ModelClient, ResponseCache, UsageBook, resolve_local_gguf  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """A session cache folder (responses, logs); the joined Qwen GGUF is shared with the user cache."""
+    d = tmp_path_factory.mktemp("benchmint-cache")
+    models = Path(os.path.expanduser("~/.cache/benchmint/models"))
+    models.mkdir(parents=True, exist_ok=True)
+    (d / "models").symlink_to(models)
+    return d
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def smollm_gguf(cache_dir) -> Path:
+    return resolve_local_gguf("local:smollm2-135m", cache_dir)
+
+
+@pytest.fixture(scope="session")
+def smollm_server(smollm_gguf, cache_dir):
+    with LocalServer(smollm_gguf, n_ctx=2048, log_path=cache_dir / "smollm-test-server.log") as server:
+        yield server
+
+
+@pytest.fixture()
+def smollm_client(smollm_server, tmp_path):
+    spec = ModelSpec(model="local:smollm2-135m", max_tokens=200)
+    return ModelClient(spec, "generator", UsageBook(), ResponseCache(tmp_path / "responses"),
+                       base_url=smollm_server.base_url, identity="local:smollm2-test")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def write_pdf(path: Path, paragraphs: list[str], title: str = "Test document") -> Path:
+    """A real, multi-paragraph PDF made with reportlab."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    styles = getSampleStyleSheet()
+    story = [Paragraph(title, styles["Title"])]
+    for p in paragraphs:
+        story += [Paragraph(p, styles["BodyText"]), Spacer(1, 6)]
+    SimpleDocTemplate(str(path), pagesize=A4, title=title).build(story)
+    return path
+
+
+@pytest.fixture()
+def pdf_factory(tmp_path):
+    def make(name: str, paragraphs: list[str], title: str = "Test document") -> Path:
+        return write_pdf(tmp_path / name, paragraphs, title)
+
+    return make

@@ -1,0 +1,143 @@
+"""Grounding: every citation is in its chunk, one is a real sentence, the answer is in them.
+
+- each citation matches its chunk with rapidfuzz partial ratio >= min_ratio on
+  normalized text (NFKC, case, quotes, dashes, whitespace);
+- at least one matched citation has min_words words or more (a title or a
+  two-word fragment grounds nothing);
+- the answer is supported by the cited text: at least min_answer_support of its
+  content words (every number among them) occur in the matched citations.
+The matched span of each citation in the document is recorded as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rapidfuzz import fuzz
+
+from benchmint.records import Question, Verdict, normalize_text
+from validators.base import Context, register
+
+STOPWORDS = frozenset(
+    "a an the of to in on at by for with from and or but is are was were be been being it its this that these "
+    "those as into than then there their they them he she his her we our you your i not no do does did has have "
+    "had which who whom what when where why how will would can could should may might must shall also each per "
+    "about after before over under up down out s".split()
+)
+_WORD = re.compile(r"[\w.,:/-]*\w|\w")
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """normalize_text, plus for each output character the index of its source character."""
+    out: list[str] = []
+    idx: list[int] = []
+    prev_space = True
+    for i, ch in enumerate(text):
+        for c in normalize_text(unicodedata.normalize("NFKC", ch)) or (" " if ch.isspace() else ""):
+            if c == " ":
+                if prev_space:
+                    continue
+                prev_space = True
+            else:
+                prev_space = False
+            out.append(c)
+            idx.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        idx.pop()
+    return "".join(out), idx
+
+
+def content_words(text: str) -> list[str]:
+    words = []
+    for w in _WORD.findall(normalize_text(text)):
+        w = w.strip(".,:/-")
+        if not w or w in STOPWORDS:
+            continue
+        if not any(ch.isdigit() for ch in w):
+            w = _stem(w)
+        words.append(w.replace(",", ""))
+    return words
+
+
+def _stem(w: str) -> str:
+    for suf in ("ies", "es", "s"):
+        if len(w) > 4 and w.endswith(suf):
+            return w[: -len(suf)] + ("y" if suf == "ies" else "")
+    return w
+
+
+def answer_support(answer: str, cited: str) -> float:
+    """Share of the answer's content words found in the cited text (0 if a number is missing)."""
+    words = content_words(answer)
+    if not words:
+        return 1.0 if normalize_text(answer) in normalize_text(cited) else 0.0
+    have = set(content_words(cited))
+    cited_norm = normalize_text(cited).replace(",", "")
+    found = 0
+    for w in words:
+        if w in have or (len(w) > 3 and w in cited_norm):
+            found += 1
+        elif any(ch.isdigit() for ch in w):
+            return 0.0
+    return found / len(words)
+
+
+@register("grounding")
+class GroundingValidator:
+    name = "grounding"
+
+    def __init__(self, min_ratio: float = 90.0, min_words: int = 6, min_answer_support: float = 0.6):
+        self.min_ratio = min_ratio
+        self.min_words = min_words
+        self.min_answer_support = min_answer_support
+
+    def check(self, questions: list[Question], ctx: Context) -> list[Verdict]:
+        return [self._check_one(q, ctx) for q in questions]
+
+    def _check_one(self, q: Question, ctx: Context) -> Verdict:
+        if not q.citations:
+            return Verdict(validator=self.name, passed=False, score=0.0, reason="no citation")
+        per_cite = []
+        normalized_chunks: dict[str, tuple[str, list[int]]] = {}
+        for c in q.citations:
+            chunk = ctx.chunks.get(c.chunk_id)
+            if chunk is None:
+                per_cite.append({"quote": c.quote, "ratio": 0.0, "found": False, "reason": f"unknown chunk {c.chunk_id}"})
+                continue
+            if chunk.id not in normalized_chunks:
+                normalized_chunks[chunk.id] = normalize_with_map(chunk.text)
+            hay, idx = normalized_chunks[chunk.id]
+            needle = normalize_text(c.quote)
+            if not needle:
+                per_cite.append({"quote": c.quote, "ratio": 0.0, "found": False, "reason": "empty quote"})
+                continue
+            al = fuzz.partial_ratio_alignment(needle, hay)
+            ratio = al.score if al is not None else 0.0
+            entry = {"quote": c.quote, "ratio": round(ratio, 1), "found": ratio >= self.min_ratio,
+                     "words": len(needle.split())}
+            if al is not None and entry["found"] and al.dest_end > al.dest_start:
+                start = chunk.start + idx[al.dest_start]
+                end = chunk.start + idx[al.dest_end - 1] + 1
+                entry.update(start=start, end=end)
+                c.start, c.end = start, end
+            per_cite.append(entry)
+        ratios = [e["ratio"] for e in per_cite]
+        evidence: dict = {"citations": per_cite}
+        missing = [e for e in per_cite if not e["found"]]
+        if missing:
+            return Verdict(validator=self.name, passed=False, score=min(ratios) / 100, evidence=evidence,
+                           reason=f"{len(missing)} of {len(per_cite)} citations not found in the source "
+                                  f"(best ratio {max(e['ratio'] for e in missing):.0f} < {self.min_ratio:.0f})")
+        if not any(e["words"] >= self.min_words for e in per_cite):
+            return Verdict(validator=self.name, passed=False, score=min(ratios) / 100, evidence=evidence,
+                           reason=f"no citation is a sentence or clause of {self.min_words}+ words")
+        cited = " ".join(e["quote"] for e in per_cite)
+        support = answer_support(q.answer, cited)
+        evidence["answer_support"] = round(support, 3)
+        if support < self.min_answer_support:
+            return Verdict(validator=self.name, passed=False, score=min(ratios) / 100 * support, evidence=evidence,
+                           reason=f"the answer is not supported by the cited text (support {support:.2f} < {self.min_answer_support})")
+        return Verdict(validator=self.name, passed=True, score=min(ratios) / 100 * min(1.0, 0.5 + support / 2),
+                       evidence=evidence, reason="all citations found; answer supported")
