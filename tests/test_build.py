@@ -1,0 +1,163 @@
+"""End to end: a real Prefect flow run on the embedded default model (Qwen2.5-Coder-1.5B
+on a real llama.cpp server), real PDFs and bad files; the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pandas as pd
+import pytest
+from rapidfuzz import fuzz
+
+from benchmint.config import BuildConfig
+from benchmint.records import normalize_text
+from corpora.documents import load_documents
+from tests.conftest import REPO, write_pdf
+
+PDF_FACTS = [
+    "The Korvath K-12 desalination unit produces 4,800 litres of fresh water per day from seawater.",
+    "Each K-12 unit draws 3.2 kilowatts of power at full load and weighs 610 kilograms when dry.",
+    "The K-12 membrane cartridges must be replaced every 14 months or after 9,000 operating hours, whichever comes first.",
+    "Korvath Marine Systems was founded in 2017 by Liesel Abernathy-Okoro in the harbour town of Skarvik.",
+    "The unit's control software, called BrineWatch, raises an alarm when output salinity exceeds 480 parts per million.",
+]
+MD_TEXT = """# Korvath field service rules
+
+Field technicians at Korvath Marine Systems must log every K-12 service visit in the FathomDesk system within 48 hours.
+A K-12 unit that fails two salinity tests in one week is taken out of service and shipped to the Skarvik repair depot.
+Spare membrane cartridges are stored at the Tromsdal warehouse, which keeps a minimum stock of 36 cartridges.
+"""
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("sources")
+    write_pdf(src / "k12-spec.pdf", PDF_FACTS, title="Korvath K-12 specification")
+    (src / "service.md").write_text(MD_TEXT, encoding="utf-8")
+    (src / "broken.pdf").write_bytes(b"%PDF-1.4\n% truncated nonsense " + os.urandom(300))
+    (src / "empty.md").write_text("")
+    (src / "firmware.bin").write_bytes(os.urandom(2048))
+    return src
+
+
+@pytest.fixture(scope="module")
+def built(sources, tmp_path_factory, prefect_harness, cache_dir):
+    from flows.build import build_benchmark
+
+    out = tmp_path_factory.mktemp("outputs")
+    cfg = BuildConfig(name="e2e", sources=[str(sources)], questions=3, output_dir=str(out), cache_dir=str(cache_dir))
+    first = build_benchmark(cfg.model_dump(mode="json"))
+    return cfg, out, first
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_publishes_grounded_questions(built, sources):
+    cfg, out, summary = built
+    release = Path(summary["release"])
+    assert release == out / "e2e" / "v1"
+    rows = [json.loads(line) for line in (release / "questions.jsonl").read_text().splitlines()]
+    assert 1 <= len(rows) <= 3
+    # Independent check: every citation is in its source text (partial ratio >= 90).
+    docs, _ = load_documents([str(sources)])
+    text = {d.id: normalize_text(d.text) for d in docs}
+    for row in rows:
+        assert row["prompt_id"] == "single_hop" and row["prompt_version"]
+        for c in row["citations"]:
+            assert fuzz.partial_ratio(normalize_text(c["quote"]), text[c["document_id"]]) >= 90, c["quote"]
+        assert all(v["passed"] for v in row["verdicts"])
+    manifest = json.loads((release / "manifest.json").read_text())
+    skipped = {Path(s["source"]).name for s in manifest["sources"]["skipped"]}
+    assert skipped == {"broken.pdf", "empty.md", "firmware.bin"}
+    assert {Path(d["source"]).name for d in manifest["sources"]["documents"]} == {"k12-spec.pdf", "service.md"}
+    assert manifest["token_usage"]["generator"]["completion_tokens"] > 0
+    assert manifest["models"]["generator"] == "local:qwen2.5-coder-1.5b"
+    assert manifest["prompts"] == {"single_hop": rows[0]["prompt_version"]}
+    assert manifest["validators"]["grounding"]["passed"] >= len(rows)
+    assert len(manifest["content_hash"]) == 64
+    # Readers.
+    assert datasets.load_from_disk(str(release / "dataset")).num_rows == len(rows)
+    assert len(pd.read_parquet(release / "questions.parquet")) == len(rows)
+    rejected = [json.loads(x) for x in (release / "rejected.jsonl").read_text().splitlines()]
+    assert all(any(not v["passed"] for v in r["verdicts"]) for r in rejected)
+
+
+def test_build_records_a_summary_artifact(built):
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    body = {"artifacts": {"key": {"any_": ["build-e2e"]}}, "limit": 10, "offset": 0, "sort": "CREATED_DESC"}
+    arts = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=30).raise_for_status().json()
+    assert arts and arts[0]["type"] == "markdown" and "published" in arts[0]["description"]
+    assert "| accepted | rejected |" in arts[0]["data"]
+
+
+def test_rebuild_makes_zero_calls_and_keeps_v1(built):
+    from flows.build import build_benchmark
+
+    cfg, out, _ = built
+    before = _digest(out / "e2e" / "v1")
+    second = build_benchmark(cfg.model_dump(mode="json"))
+    assert Path(second["release"]).name == "v2"
+    assert _digest(out / "e2e" / "v1") == before
+    usage = second["token_usage"]["generator"]
+    assert usage["calls"] == 0 and usage["cache_hits"] >= 1
+    assert os.readlink(out / "e2e" / "latest") == "v2"
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    return subprocess.run([sys.executable, "-m", "benchmint.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_unreachable_endpoint_is_one_line_and_leaves_nothing(sources, tmp_path):
+    r = _cli("build", str(sources), "--name", "x", "--model", "http://127.0.0.1:9/v1#some-model",
+             "--output-dir", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.returncode == 1
+    assert "cannot reach model endpoint http://127.0.0.1:9/v1" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not (tmp_path / "out" / "x").exists() or not any(
+        p.name.startswith(("v", ".tmp")) for p in (tmp_path / "out" / "x").iterdir())
+
+
+def test_invalid_model_name_is_one_line(sources, tmp_path):
+    r = _cli("build", str(sources), "--name", "x", "--model", "local:no-such-model", cwd=tmp_path)
+    assert r.returncode == 1
+    error_lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert "unknown local model 'local:no-such-model'" in r.stderr and len(error_lines) <= 2
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_config_key_names_the_key(tmp_path):
+    cfg = tmp_path / "bench.yaml"
+    cfg.write_text("name: x\nsources: [docs]\nquestoins: 5\n")
+    r = _cli("build", "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 2 and "unknown key 'questoins'" in r.stderr
+
+
+def test_nothing_accepted_publishes_nothing(sources, tmp_path, cache_dir):
+    cfg = tmp_path / "strict.yaml"
+    cfg.write_text(f"name: strict\nsources: [{sources}/service.md]\nquestions: 2\n"
+                   f"cache_dir: {cache_dir}\noutput_dir: {tmp_path / 'out'}\n"
+                   "models: {generator: 'local:smollm2-135m'}\n"
+                   "grounding: {min_words: 400}\n")
+    r = _cli("build", "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 1 and "nothing was published" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out" / "strict").exists()
+
+
+def test_models_lists_the_embedded_models(tmp_path):
+    r = _cli("models", cwd=REPO)
+    assert r.returncode == 0
+    assert "local:qwen2.5-coder-1.5b" in r.stdout and "local:smollm2-135m" in r.stdout

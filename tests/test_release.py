@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import datasets
+import pandas as pd
+import pytest
+
+from benchmint import release
+from benchmint.errors import NothingToPublish
+from benchmint.records import Citation, Question, question_id
+
+
+def _q(i: int, kind: str = "open") -> Question:
+    question, answer = f"What is fact number {i} about the Orrin-7 pump?", f"answer {i}"
+    extra = {"choices": [answer, "b", "c", "d"], "gold_index": 0} if kind == "mcq" else {}
+    return Question(id=question_id(question, answer), question=question, answer=answer, kind=kind,
+                    citations=[Citation(quote=f"Fact {i} is stated here in one sentence.", chunk_id="c", document_id="d")],
+                    document_ids=["d"], chunk_ids=["c"], generator_model="m", prompt_id="single_hop",
+                    prompt_version="2", estimated_difficulty=3, **extra)
+
+
+def _tree_digest(folder) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_versions_are_immutable_and_loadable(tmp_path):
+    accepted = [_q(1), _q(2, "mcq"), _q(3)]
+    v1 = release.publish(tmp_path, "bench", accepted, [_q(9)], {"sources": {"documents": []}}, {"d": "Doc"})
+    assert v1.name == "v1"
+    before = _tree_digest(v1)
+    v2 = release.publish(tmp_path, "bench", accepted[:2], [], {}, {"d": "Doc"})
+    assert v2.name == "v2"
+    assert _tree_digest(v1) == before  # byte for byte
+    assert os.readlink(tmp_path / "bench" / "latest") == "v2"
+    m1, m2 = (json.loads((v / "manifest.json").read_text()) for v in (v1, v2))
+    assert m1["parent_version"] is None and m2["parent_version"] == "v1"
+    assert m1["content_hash"] != m2["content_hash"]
+    assert oct((v1 / "questions.jsonl").stat().st_mode)[-3:] == "444"
+
+    ds = datasets.load_from_disk(str(v1 / "dataset"))
+    assert ds.num_rows == 3 and set(ds["kind"]) == {"open", "mcq"}
+    df = pd.read_parquet(v1 / "questions.parquet")
+    assert list(df["gold_index"]) == [-1, 0, -1]
+    assert df.loc[1, "answer_letter"] == "A" and pd.isna(df.loc[0, "answer_letter"])
+    assert list(df.loc[0, "choices"]) == []
+    mcq = datasets.load_dataset(str(v1), "mcq", split="test")
+    assert mcq.num_rows == 1 and mcq[0]["choices"] == ["answer 2", "b", "c", "d"]
+    assert datasets.load_dataset(str(v1), split="test").num_rows == 3
+    assert len((v1 / "rejected.jsonl").read_text().splitlines()) == 1
+    card = (v1 / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: mcq" in card
+
+
+def test_nothing_accepted_publishes_nothing(tmp_path):
+    with pytest.raises(NothingToPublish):
+        release.publish(tmp_path, "bench", [], [_q(1)], {}, {})
+    assert not (tmp_path / "bench").exists()
+
+
+def test_a_failed_write_leaves_no_trace(tmp_path, monkeypatch):
+    release.publish(tmp_path, "bench", [_q(1)], [], {}, {})
+
+    def boom(folder, *a, **k):
+        (folder / "questions.jsonl").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(release, "_write_release", boom)
+    with pytest.raises(OSError):
+        release.publish(tmp_path, "bench", [_q(2)], [], {}, {})
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [".lock", "latest", "v1"]
