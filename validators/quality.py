@@ -15,7 +15,8 @@ _NOT_SELF_CONTAINED = re.compile(
     r"|(in|from) (the|this) (given |above |provided )?(text|passage|excerpt|context|snippet|document)\b(?! (named|called|titled))"
     r"|(the|this) (text|passage|excerpt|snippet) (says|states|mentions|describes|above)"
     r"|(mentioned|described|stated|given|listed) (above|below|here)|the above|the following (text|passage)"
-    r"|(mentioned|described|stated|listed) in (the|this) (text|document|passage|excerpt|section|report))\b",
+    r"|(mentioned|described|stated|listed) in (the|this) (text|document|passage|excerpt|section|report)"
+    r"|this (file|section|chapter|page|table|figure|paragraph|excerpt|passage|text|document))\b",
     re.I,
 )
 _QUESTION_START = re.compile(
