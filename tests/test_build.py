@@ -149,7 +149,8 @@ def test_nothing_accepted_publishes_nothing(sources, tmp_path, cache_dir):
     cfg = tmp_path / "strict.yaml"
     cfg.write_text(f"name: strict\nsources: [{sources}/service.md]\nquestions: 2\n"
                    f"cache_dir: {cache_dir}\noutput_dir: {tmp_path / 'out'}\n"
-                   "models: {generator: 'local:smollm2-135m'}\n"
+                   "models: {generator: {model: 'local:smollm2-135m', max_tokens: 300}}\n"
+                   "generation: {questions_per_chunk: 1}\n"
                    "grounding: {min_words: 400}\n")
     r = _cli("build", "--config", str(cfg), cwd=tmp_path)
     assert r.returncode == 1 and "nothing was published" in r.stderr
