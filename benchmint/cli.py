@@ -14,6 +14,7 @@ for _k, _v in {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}.items():
     os.environ.setdefault(_k, _v)
 
+import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
@@ -31,6 +32,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Mint fresh, grounded, versioned LLM benchmarks from your own documents.")
 console = Console(stderr=True)
 out = Console()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _fail(msg: str, code: int = 1) -> None:
@@ -77,6 +82,9 @@ def build(
     except BenchmintError as exc:
         _fail(str(exc))
     from flows.build import build_benchmark  # imports prefect: after the environment is set
+
+    # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
