@@ -41,6 +41,7 @@ test: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/contamination.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -101,6 +101,22 @@ class DedupConfig(Record):
     threshold: float = Field(default=0.9, gt=0, le=1)
 
 
+class ContaminationSettings(Record):
+    """Which known corpora every build is checked against, and how."""
+
+    enabled: bool = True
+    builtin: bool = True  # the public benchmarks shipped offline (see `benchmint corpora list`)
+    previous_versions: bool = True  # questions retired from this benchmark never return
+    references: list[str] = Field(default_factory=list)  # registered corpus names, or sources
+    judge: ModelSpec | None = None  # optional LLM judge for the middle band; none: flagged for review
+    thresholds: dict[str, Any] = Field(default_factory=dict)  # keys of validators.contamination.ContaminationConfig
+
+    @field_validator("judge", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        return parse_model_ref(v) if isinstance(v, str) else v
+
+
 class BuildConfig(Record):
     name: str
     sources: list[str]
@@ -110,6 +126,7 @@ class BuildConfig(Record):
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     grounding: GroundingConfig = Field(default_factory=GroundingConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    contamination: ContaminationSettings = Field(default_factory=ContaminationSettings)
     output_dir: str = "outputs"
     cache_dir: str | None = None
     seed: int = 0

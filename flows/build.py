@@ -30,6 +30,7 @@ from corpora.documents import load_documents
 from generators.single_hop import SingleHopGenerator
 from validators.base import Context
 from validators.chain import ValidatorChain
+from validators.contamination_setup import contamination_validator
 
 
 def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
@@ -110,11 +111,20 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     rejected: list[Question] = []
     generated = 0
     output_errors: list[dict[str, str]] = []
-    chain = ValidatorChain(cfg)
+    roles = {"generator": cfg.models.generator}
+    if cfg.contamination.enabled and cfg.contamination.judge is not None:
+        roles["contamination_judge"] = cfg.contamination.judge
 
     rep.stage(f"starting model {cfg.models.generator.label}")
-    with ModelPool({"generator": cfg.models.generator}, cache_dir) as pool:
+    with ModelPool(roles, cache_dir) as pool:
         ctx.models = pool
+        rep.stage("loading contamination corpora")
+        contamination = contamination_validator(
+            cfg.contamination, Path(cfg.output_dir) / cfg.name, cache_dir,
+            judge=pool.clients.get("contamination_judge"))
+        if contamination is not None:
+            contamination.prepare(ctx.embedder, cache_dir)
+        chain = ValidatorChain(cfg, extra=[contamination] if contamination is not None else [])
         generator = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
                                        cfg.generation.kinds, cfg.seed)
         rep.stage("generating and validating")
@@ -157,7 +167,8 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
             "skipped": [s.model_dump() for s in skipped],
             "chunks": len(chunks), "chunks_used": done,
         },
-        "models": {"generator": cfg.models.generator.label},
+        "models": {role: spec.label for role, spec in roles.items()},
+        "contamination": contamination.describe() if contamination is not None else {"enabled": False, "corpora": []},
         "prompts": {generator.prompt.id: generator.prompt.version},
         "validators": chain.summary(),
         "rejections_by_validator": dict(rejections),

@@ -114,6 +114,74 @@ def test_rebuild_makes_zero_calls_and_keeps_v1(built):
     assert os.readlink(out / "e2e" / "latest") == "v2"
 
 
+def test_a_planted_contaminated_question_is_rejected_with_evidence(built, tmp_path):
+    """A light edit of one of v1's questions, planted in a reference corpus, is caught on rebuild."""
+    from flows.build import build_benchmark
+    from benchmint.errors import NothingToPublish
+
+    cfg, out, first = built
+    rows = [json.loads(x) for x in (Path(first["release"]) / "questions.jsonl").read_text().splitlines()]
+    planted = rows[0]
+    ref = tmp_path / "known.jsonl"
+    ref.write_text(json.dumps({"id": "known-7", "question": "Question: " + planted["question"].upper(),
+                               "answer": planted["answer"]}) + "\n"
+                   + json.dumps({"id": "known-8", "question": "What is the boiling point of water at sea level?",
+                                 "answer": "100 degrees Celsius"}) + "\n")
+    data = cfg.model_dump(mode="json")
+    data["contamination"]["references"] = [str(ref)]
+    try:
+        summary = build_benchmark(data)
+    except NothingToPublish as exc:  # v1 held a single question: it is the one rejected
+        assert len(rows) == 1 and "contamination" in str(exc)
+        return
+    release = Path(summary["release"])
+    rejected = [json.loads(x) for x in (release / "rejected.jsonl").read_text().splitlines()]
+    hit = [r for r in rejected if r["id"] == planted["id"]]
+    assert hit, "the planted question was published"
+    v = next(v for v in hit[0]["verdicts"] if v["validator"] == "contamination")
+    assert not v["passed"] and v["evidence"]["corpus"] == "known" and v["evidence"]["item_id"] == "known-7"
+    assert v["evidence"]["stage"] in {"exact", "ngram", "fuzzy"}
+    published = {json.loads(x)["id"] for x in (release / "questions.jsonl").read_text().splitlines()}
+    assert planted["id"] not in published
+    manifest = json.loads((release / "manifest.json").read_text())
+    names = {c["name"] for c in manifest["contamination"]["corpora"]}
+    assert "known" in names and {"gsm8k-test", "gpqa-diamond", "aime-2025"} <= names
+    assert all(len(c["content_hash"]) >= 16 for c in manifest["contamination"]["corpora"])
+
+
+def test_decontaminate_cli_and_corpora_registry(tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text(json.dumps({"question": "Natalia sold clips to 48 of her friends in April, and then she sold half "
+                                           "as many clips in May. How many clips did Natalia sell altogether?",
+                               "answer": "72"}) + "\n")
+    env_cache = tmp_path / "cache"
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "question": "natalia sold clips to 48 of her friends in april and then "
+                                                      "she sold half as many clips in may how many clips did natalia sell"})
+                   + "\n" + json.dumps({"id": "b", "question": "Which valve on the Orrin-7 pump opens at 12 bar?"}) + "\n")
+    os.environ["BENCHMINT_CACHE"] = str(env_cache)
+    try:
+        r = _cli("corpora", "add", "mine", str(ref), cwd=tmp_path)
+        assert r.returncode == 0 and "1 items" in r.stdout, r.stderr
+        r = _cli("corpora", "list", cwd=tmp_path)
+        assert "mine" in r.stdout and "gsm8k-test" in r.stdout
+        r = _cli("decontaminate", str(inp), "--reference", "mine", "--output", str(tmp_path / "out.jsonl"),
+                 "--no-judge", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        rows = {x["id"]: x for x in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+        assert rows["a"]["contaminated"] and rows["a"]["match"]["corpus"] == "mine"
+        assert not rows["b"]["contaminated"]
+        r = _cli("decontaminate", str(inp), "--reference", str(tmp_path / "missing.jsonl"),
+                 "--output", str(tmp_path / "o2.jsonl"), "--no-judge", cwd=tmp_path)
+        assert r.returncode == 1 and "Traceback" not in r.stderr and "missing.jsonl" in r.stderr
+        r = _cli("corpora", "remove", "mine", cwd=tmp_path)
+        assert r.returncode == 0
+        r = _cli("corpora", "remove", "mine", cwd=tmp_path)
+        assert r.returncode == 1 and "no registered corpus named 'mine'" in r.stderr
+    finally:
+        del os.environ["BENCHMINT_CACHE"]
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     return subprocess.run([sys.executable, "-m", "benchmint.cli", *args], cwd=cwd, env=env,

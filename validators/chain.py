@@ -1,7 +1,8 @@
 """Runs the configured validators over a batch of candidates, cheapest first.
 
-Per-question checks (grounding, quality) run on every candidate; dedup runs only
-on those that passed them, so a near-duplicate collapses into a valid question.
+Cheap per-question checks (grounding, quality) run on every candidate; the costlier
+ones (contamination, which may call a judge model) and dedup run only on those that
+passed everything before them, so a near-duplicate collapses into a valid question.
 Every verdict is kept on its question.
 """
 
@@ -17,22 +18,23 @@ from validators.quality import QualityValidator
 
 
 class ValidatorChain:
-    def __init__(self, config) -> None:  # noqa: ANN001 - BuildConfig
+    def __init__(self, config, extra: list | None = None) -> None:  # noqa: ANN001 - BuildConfig, validators
         g = config.grounding
         self.per_question = [
             GroundingValidator(g.min_ratio, g.min_words, g.min_answer_support),
             QualityValidator(),
         ]
-        self.dedup = DedupValidator(config.dedup.threshold)
-        self.counts: dict[str, Counter] = {v.name: Counter() for v in [*self.per_question, self.dedup]}
+        self.on_survivors = [*(extra or []), DedupValidator(config.dedup.threshold)]
+        self.counts: dict[str, Counter] = {v.name: Counter() for v in [*self.per_question, *self.on_survivors]}
 
     def run(self, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:
         for validator in self.per_question:
             for q, v in zip(candidates, _safe_check(validator, candidates, ctx), strict=True):
                 q.verdicts.append(v)
-        survivors = [q for q in candidates if q.passed()]
-        for q, v in zip(survivors, _safe_check(self.dedup, survivors, ctx), strict=True):
-            q.verdicts.append(v)
+        for validator in self.on_survivors:
+            survivors = [q for q in candidates if q.passed()]
+            for q, v in zip(survivors, _safe_check(validator, survivors, ctx), strict=True):
+                q.verdicts.append(v)
         for q in candidates:
             for v in q.verdicts:
                 self.counts.setdefault(v.validator, Counter())["passed" if v.passed else "failed"] += 1

@@ -1,0 +1,72 @@
+"""Assembles the contamination validator a build runs: which corpora, thresholds, judge.
+
+Corpora: the shipped public benchmarks (when `builtin`), the user's references
+(registered names or sources), and the questions retired from this benchmark's
+earlier versions (in some version, not in the latest), so a retired question never
+returns. Questions still published in the latest version are not "contamination"
+of a rebuild: they are the same benchmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from benchmint.config import ContaminationSettings
+from benchmint.env import iter_jsonl
+from benchmint.errors import ConfigError
+from benchmint.release import versions
+from corpora.reference import ReferenceCorpus, corpus_from_questions, default_corpora, resolve_reference
+from validators.contamination import ContaminationConfig, ContaminationValidator
+
+
+def thresholds(settings: ContaminationSettings) -> ContaminationConfig:
+    try:
+        return ContaminationConfig.model_validate(settings.thresholds)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"config: unknown key 'contamination.thresholds.{key}'; remove it or check its spelling") from None
+        raise ConfigError(f"config: 'contamination.thresholds.{key}': {err['msg']}") from None
+
+
+def retired_questions(bench_dir: Path) -> list[dict[str, Any]]:
+    """Questions of earlier versions that the latest version no longer holds."""
+    found = versions(bench_dir)
+    if len(found) < 2:
+        return []
+
+    def rows(v: str) -> list[dict[str, Any]]:
+        f = bench_dir / v / "questions.jsonl"
+        return [row for _, row in iter_jsonl(f, "the release is damaged")] if f.is_file() else []
+
+    current = {r["id"] for r in rows(found[-1])}
+    retired: dict[str, dict[str, Any]] = {}
+    for v in found[:-1]:
+        for r in rows(v):
+            if r["id"] not in current:
+                retired.setdefault(r["id"], r)
+    return list(retired.values())
+
+
+def build_corpora(settings: ContaminationSettings, bench_dir: Path, cache_dir: Path) -> list[ReferenceCorpus]:
+    corpora: list[ReferenceCorpus] = list(default_corpora()) if settings.builtin else []
+    corpora += [resolve_reference(ref, cache_dir=cache_dir) for ref in settings.references]
+    if settings.previous_versions and (retired := retired_questions(bench_dir)):
+        corpora.append(corpus_from_questions(retired, name=f"{bench_dir.name}-retired", source=str(bench_dir)))
+    return corpora
+
+
+def contamination_validator(settings: ContaminationSettings, bench_dir: Path, cache_dir: Path,
+                            judge: Any = None) -> ContaminationValidator | None:
+    """The validator for a build, or None when disabled or there is nothing to check against."""
+    if not settings.enabled:
+        return None
+    config = thresholds(settings)
+    corpora = build_corpora(settings, bench_dir, cache_dir)
+    if not corpora:
+        return None
+    return ContaminationValidator(corpora, config, judge=judge, cache_dir=cache_dir)
