@@ -159,6 +159,16 @@ def list_local_models(cache_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def default_targets() -> list[ModelSpec]:
+    """The embedded models that are installed, weakest first: the targets when none are named."""
+    out = []
+    if _smollm2_path() is not None:
+        out.append(ModelSpec(model="local:smollm2-135m"))
+    if _qwen_parts() is not None:
+        out.append(ModelSpec(model="local:qwen2.5-coder-1.5b"))
+    return out
+
+
 # --------------------------------------------------------------------------- llama.cpp server
 
 
@@ -339,6 +349,7 @@ class ModelClient:
         # What the cache key names: stable across runs (a local server's port is not).
         self.identity = identity or f"{redact_url(self.base_url)}#{spec.model}"
         self.served_model = "local" if spec.is_local else spec.model
+        self._reached = False  # has the endpoint answered once?
         api_key = "sk-no-key-required"
         if spec.api_key_env:
             api_key = os.environ.get(spec.api_key_env) or ("sk-no-key-required" if spec.is_local else "")
@@ -359,6 +370,7 @@ class ModelClient:
                 with self._sem:
                     resp = self._client.chat.completions.create(model=self.served_model, messages=messages, **params)
                 self.usage.add(self.role, seconds=time.monotonic() - t0)
+                self._reached = True
                 return resp
             except _RETRYABLE as exc:
                 self.usage.add(self.role, seconds=time.monotonic() - t0)
@@ -369,8 +381,17 @@ class ModelClient:
                 self.usage.add(self.role, retries=1)
                 time.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
             except openai.APIConnectionError:
+                # An endpoint never reached is a wrong URL or a server not started: fail at once. One that
+                # answered before and went down mid-run is retried like a 5xx.
+                if self._reached and attempt < self.spec.max_retries:
+                    attempt += 1
+                    self.usage.add(self.role, retries=1)
+                    time.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
+                    continue
                 self.usage.add(self.role, failures=1)
-                raise ModelError(f"cannot reach model endpoint {redact_url(self.base_url)}: is the server running and the URL right?") from None
+                tries = f" (after {attempt + 1} tries)" if attempt else ""
+                raise ModelError(f"cannot reach model endpoint {redact_url(self.base_url)}{tries}: "
+                                 "is the server running and the URL right?") from None
             except openai.NotFoundError:
                 self.usage.add(self.role, failures=1)
                 raise ModelError(f"model {self.spec.model!r} was not found at {redact_url(self.base_url)}; check the name after '#'") from None
