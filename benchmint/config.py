@@ -72,11 +72,25 @@ def parse_model_ref(ref: str | dict[str, Any] | ModelSpec) -> ModelSpec:
 
 class ModelRoles(Record):
     generator: ModelSpec = Field(default_factory=lambda: ModelSpec(model=DEFAULT_MODEL))
+    # models under test: they answer every candidate (closed-book, and with the document)
+    targets: list[ModelSpec] = Field(default_factory=list)
+    # the judge panel (majority vote); empty with targets set: the generator judges alone
+    judges: list[ModelSpec] = Field(default_factory=list)
 
     @field_validator("generator", mode="before")
     @classmethod
     def _parse(cls, v: Any) -> Any:
         return parse_model_ref(v) if isinstance(v, str) else v
+
+    @field_validator("targets", "judges", mode="before")
+    @classmethod
+    def _parse_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [x for x in v.split(",") if x.strip()]
+        return [parse_model_ref(x) if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
+
+    def panel(self) -> list[ModelSpec]:
+        return self.judges or ([self.generator] if self.targets else [])
 
 
 class ChunkingConfig(Record):
@@ -84,11 +98,52 @@ class ChunkingConfig(Record):
     overlap: int = Field(default=40, ge=0)
 
 
+Kind = Literal["open", "mcq", "numeric", "tf"]
+
+
 class GenerationConfig(Record):
     questions_per_chunk: int = Field(default=3, ge=1, le=10)
-    kinds: list[Literal["open", "mcq"]] = Field(default_factory=lambda: ["open", "mcq"])
+    # the question mix: kinds take turns over the chunks (list a kind twice to weight it)
+    kinds: list[Kind] = Field(default_factory=lambda: ["open", "mcq"], min_length=1)
+    # share of generation steps that write multi-hop questions over two chunks (0: none)
+    multi_hop: float = Field(default=0.0, ge=0, le=1)
     # Chunks generated per step before validating; more overlap of model and checks.
     batch_chunks: int = Field(default=2, ge=1)
+
+
+class DifficultyConfig(Record):
+    """Measured on the target models (models.targets); inactive without targets."""
+
+    band: tuple[float, float] = (0.1, 0.8)  # keep questions whose pass rate over targets is in [lo, hi]
+    with_document: bool = True  # difficulty from answers with the source text (else closed-book)
+    closed_book: Literal["reject", "tag", "off"] = "reject"  # questions the targets answer from memory
+    closed_book_max: float = Field(default=0.5, ge=0, le=1)  # closed-book pass rate above this: memory
+    check_gold: bool = True  # questions no target answers: the judge panel checks the gold answer
+
+    @field_validator("band", mode="before")
+    @classmethod
+    def _band(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                lo, hi = (float(x) for x in v.split(":"))
+            except ValueError:
+                raise ValueError(f"band {v!r} must be LO:HI, e.g. 0.1:0.8") from None
+            v = (lo, hi)
+        return v
+
+    @field_validator("band")
+    @classmethod
+    def _band_ok(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] <= v[1] <= 1:
+            raise ValueError(f"band {v[0]}:{v[1]} must satisfy 0 <= lo <= hi <= 1")
+        return v
+
+
+class AdaptiveConfig(Record):
+    rounds: int = Field(default=1, ge=1)  # 1: round 0 only; each further round aims at the failures seen
+    chunks_per_round: int = Field(default=4, ge=1)  # round sizes when rounds > 1
+    sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
+    max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
 
 
 class GroundingConfig(Record):
@@ -127,6 +182,8 @@ class BuildConfig(Record):
     grounding: GroundingConfig = Field(default_factory=GroundingConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     contamination: ContaminationSettings = Field(default_factory=ContaminationSettings)
+    difficulty: DifficultyConfig = Field(default_factory=DifficultyConfig)
+    adaptive: AdaptiveConfig = Field(default_factory=AdaptiveConfig)
     output_dir: str = "outputs"
     cache_dir: str | None = None
     seed: int = 0
@@ -179,8 +236,18 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             continue
         if key == "model":
             data.setdefault("models", {})["generator"] = value
+        elif key in ("targets", "judges"):
+            data.setdefault("models", {})[key] = value
+        elif key in ("rounds", "max_tokens"):
+            data.setdefault("adaptive", {})[key] = value
+        elif key == "band":
+            data.setdefault("difficulty", {})["band"] = value
         else:
             data[key] = value
+    if not data.get("name") and data.get("sources"):
+        # no --name: the first source's folder or file name (outputs/<name>/...)
+        stem = Path(str(data["sources"][0]).rstrip("/")).stem
+        data["name"] = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "benchmark"
     try:
         return BuildConfig.model_validate(data)
     except ValidationError as exc:

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-QuestionKind = Literal["open", "mcq"]
+QuestionKind = Literal["open", "mcq", "numeric", "tf"]
+KINDS: tuple[str, ...] = ("open", "mcq", "numeric", "tf")
 LETTERS = "ABCDEFGHIJ"
 
 
@@ -92,6 +93,9 @@ class Question(Record):
     kind: QuestionKind
     choices: list[str] = Field(default_factory=list)
     gold_index: int = -1
+    unit: str = ""  # numeric: the answer's unit ("" when none)
+    tolerance: float = 0.0  # numeric: absolute tolerance in that unit
+    rationale: str = ""  # tf: the true statement the citations support (the question may state its negation)
     citations: list[Citation]
     document_ids: list[str]
     chunk_ids: list[str]
@@ -100,11 +104,15 @@ class Question(Record):
     prompt_version: str
     estimated_difficulty: int | None = None
     round: int = 0
+    hops: int = 1  # chunks the question needs (multi-hop: 2 or more, every hop cited)
+    # measured on the target models (difficulty validator); None when not measured
+    pass_rate: float | None = None
+    discrimination: float | None = None
     verdicts: list[Verdict] = Field(default_factory=list)
 
     @property
     def answer_letter(self) -> str | None:
-        if self.kind == "mcq" and 0 <= self.gold_index < len(self.choices):
+        if self.kind in ("mcq", "tf") and self.choices and 0 <= self.gold_index < len(self.choices):
             return LETTERS[self.gold_index]
         return None
 
@@ -117,9 +125,11 @@ class Question(Record):
                 return v
         return None
 
-    def export_row(self, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    def export_row(self, titles: dict[str, str] | None = None,
+                   contexts: dict[str, str] | None = None) -> dict[str, Any]:
         """One flat row, the same schema for every kind (for parquet / datasets)."""
         titles = titles or {}
+        contexts = contexts or {}
         return {
             "id": self.id,
             "question": self.question,
@@ -128,6 +138,8 @@ class Question(Record):
             "choices": list(self.choices),
             "gold_index": self.gold_index,
             "answer_letter": self.answer_letter,
+            "unit": self.unit,
+            "tolerance": self.tolerance,
             "citations": [c.quote for c in self.citations],
             "document_ids": list(self.document_ids),
             "document_titles": [titles.get(d, "") for d in self.document_ids],
@@ -137,6 +149,11 @@ class Question(Record):
             "prompt_version": self.prompt_version,
             "estimated_difficulty": self.estimated_difficulty if self.estimated_difficulty is not None else -1,
             "round": self.round,
+            "hops": self.hops,
+            "pass_rate": self.pass_rate if self.pass_rate is not None else -1.0,
+            "discrimination": self.discrimination if self.discrimination is not None else 0.0,
+            # the source text the question was written from (for evaluation with the document)
+            "context": "\n\n".join(contexts[c] for c in self.chunk_ids if c in contexts),
         }
 
 

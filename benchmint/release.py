@@ -33,10 +33,12 @@ from benchmint.records import Question
 EXPORT_SCHEMA = pa.schema([
     ("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("kind", pa.string()),
     ("choices", pa.list_(pa.string())), ("gold_index", pa.int64()), ("answer_letter", pa.string()),
+    ("unit", pa.string()), ("tolerance", pa.float64()),
     ("citations", pa.list_(pa.string())), ("document_ids", pa.list_(pa.string())),
     ("document_titles", pa.list_(pa.string())), ("chunk_ids", pa.list_(pa.string())),
     ("generator_model", pa.string()), ("prompt_id", pa.string()), ("prompt_version", pa.string()),
     ("estimated_difficulty", pa.int64()), ("round", pa.int64()),
+    ("hops", pa.int64()), ("pass_rate", pa.float64()), ("discrimination", pa.float64()), ("context", pa.string()),
 ])
 _VERSION = re.compile(r"^v(\d+)$")
 
@@ -87,7 +89,7 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[Question],
-            manifest: dict[str, Any], titles: dict[str, str]) -> Path:
+            manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str] | None = None) -> Path:
     """Write the next version of benchmark `name`; returns its folder."""
     if not accepted:
         raise NothingToPublish(f"no question was accepted for '{name}'; nothing was published")
@@ -101,7 +103,7 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
         tmp.mkdir()
         try:
             manifest = _write_release(tmp, name, version, existing[-1] if existing else None,
-                                      accepted, rejected, manifest, titles)
+                                      accepted, rejected, manifest, titles, contexts or {})
             final = bench_dir / version
             if final.exists():  # cannot happen under the lock; never overwrite regardless
                 raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
@@ -117,11 +119,12 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
 
 
 def _write_release(folder: Path, name: str, version: str, parent: str | None, accepted: list[Question],
-                   rejected: list[Question], manifest: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+                   rejected: list[Question], manifest: dict[str, Any], titles: dict[str, str],
+                   contexts: dict[str, str]) -> dict[str, Any]:
     import datasets
 
     datasets.disable_progress_bars()
-    rows = [q.export_row(titles) for q in accepted]
+    rows = [q.export_row(titles, contexts) for q in accepted]
     _write_jsonl(folder / "questions.jsonl", [q.model_dump(mode="json") for q in accepted])
     _write_jsonl(folder / "rejected.jsonl", [q.model_dump(mode="json") for q in rejected])
     _write_parquet(folder / "questions.parquet", rows)
@@ -177,10 +180,14 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"test\")          # all kinds",
         "mcq = datasets.load_dataset(\"path/to/this/folder\", \"mcq\", split=\"test\")   # one kind",
         "ds = datasets.load_from_disk(\"path/to/this/folder/dataset\")", "```", "",
-        "Fields: `id`, `question`, `answer`, `kind` (open | mcq), `choices` (empty for open), `gold_index` "
-        "(-1 when none), `answer_letter` (null when none), `citations` (verbatim quotes), `document_ids`, "
-        "`document_titles`, `chunk_ids`, `generator_model`, `prompt_id`, `prompt_version`, "
-        "`estimated_difficulty` (1-5 as the generator judged it; -1 when unknown), `round`.", "",
+        "Fields: `id`, `question`, `answer`, `kind` (open | mcq | numeric | tf), `choices` (empty when none; "
+        "tf: True, False), `gold_index` (-1 when none), `answer_letter` (null when none), `unit` and `tolerance` "
+        "(numeric: a reply within `tolerance` of `answer`, in `unit`, is right), `citations` (verbatim quotes), "
+        "`document_ids`, `document_titles`, `chunk_ids`, `generator_model`, `prompt_id`, `prompt_version`, "
+        "`estimated_difficulty` (1-5 as the generator judged it; -1 when unknown), `round` (0: first pass; "
+        "1+: adaptive rounds), `hops` (chunks the question needs), `pass_rate` (share of the target models that "
+        "answered it right; -1 when not measured), `discrimination`, `context` (the source text it was written "
+        "from).", "",
         "## Sources", "",
         *[f"- {d['title']} (`{d['source']}`, sha256 `{d['id'][:12]}…`)" for d in docs],
         *([""] + ["Skipped:"] + [f"- `{s['source']}`: {s['reason']}" for s in skipped] if skipped else []), "",
@@ -192,6 +199,7 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "## Limitations", "",
         "Questions are written by a language model and checked automatically: citations are verified against "
         "the source text, but an answer can still be incomplete or a question ambiguous. Difficulty here is the "
-        "generator's estimate, not a measurement on target models. The source documents' licence applies.", "",
+        "generator's estimate; `pass_rate` is measured on the target models named above, when any were configured. "
+        "The source documents' licence applies.", "",
     ]
     return "\n".join(lines)

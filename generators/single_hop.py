@@ -3,7 +3,14 @@
 The model is asked to quote first (verbatim citations), then ask, then answer:
 small models ground far better in that order. Multiple-choice options are built
 here from the answer and three distractors, so there is always exactly one gold
-choice at a position chosen by a seeded shuffle.
+choice at a position chosen by a seeded shuffle. Numeric questions carry a unit
+and a tolerance (half a unit of the last digit written). True/false items are
+written as a true statement and a false twin; a seeded coin picks which one is
+asked, so both truth values occur, and the true statement is kept as the
+rationale that grounding checks.
+
+An adaptive round passes a `focus` (failure patterns and failed examples); it is
+appended to the prompt, so the same chunk yields new, aimed questions.
 """
 
 from __future__ import annotations
@@ -32,6 +39,21 @@ class DraftMCQ(BaseModel):
     difficulty: int = Field(default=3, ge=1, le=5)
 
 
+class DraftNumeric(BaseModel):
+    citations: list[str] = Field(min_length=1, max_length=2)
+    question: str
+    answer: str
+    unit: str = ""
+    difficulty: int = Field(default=3, ge=1, le=5)
+
+
+class DraftTF(BaseModel):
+    citations: list[str] = Field(min_length=1, max_length=2)
+    statement: str
+    false_statement: str
+    difficulty: int = Field(default=3, ge=1, le=5)
+
+
 class OpenSet(BaseModel):
     questions: list[DraftOpen] = Field(min_length=1, max_length=10)
 
@@ -40,13 +62,40 @@ class MCQSet(BaseModel):
     questions: list[DraftMCQ] = Field(min_length=1, max_length=10)
 
 
-SCHEMAS: dict[str, type[BaseModel]] = {"open": OpenSet, "mcq": MCQSet}
+class NumericSet(BaseModel):
+    questions: list[DraftNumeric] = Field(min_length=1, max_length=10)
+
+
+class TFSet(BaseModel):
+    questions: list[DraftTF] = Field(min_length=1, max_length=10)
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {"open": OpenSet, "mcq": MCQSet, "numeric": NumericSet, "tf": TFSet}
 _KIND_TEXT = {
     "open": ("open questions with a short free-text answer", ""),
     "mcq": ("multiple-choice questions",
             '- "distractors": three wrong but plausible answers of the same type as the answer, '
             "each different from the answer and from each other.\n"),
+    "numeric": ("questions whose answer is a number stated in the excerpt",
+                '- "unit": the unit of the answer, e.g. "km", "hours" or "%" ("" when it has none); '
+                'the "answer" is then the number alone, in digits, as written in the citation.\n'),
 }
+
+
+def tolerance_of(answer: str) -> float:
+    """Half a unit of the last digit written: "4.5" -> 0.05, "120" -> 0.5."""
+    m = re.search(r"\d(?:[\d,]*)(?:\.(\d+))?", answer)
+    if m is None:
+        return 0.0
+    return 0.5 * 10 ** -(len(m.group(1)) if m.group(1) else 0)
+
+
+def with_focus(messages: list[dict[str, str]], focus: str) -> list[dict[str, str]]:
+    if not focus:
+        return messages
+    out = [dict(m) for m in messages]
+    out[-1]["content"] = out[-1]["content"] + "\n\n" + focus
+    return out
 
 
 def neutralize(text: str) -> str:
@@ -61,31 +110,51 @@ class SingleHopGenerator:
                  kinds: list[str] | None = None, seed: int = 0, prompt: Prompt | None = None):
         self.client = client
         self.n = questions_per_chunk
-        self.kinds = tuple(sorted(set(kinds or ["open", "mcq"])))
+        # the mix: kinds take turns over the chunks (sorted, so the config's order does not matter;
+        # a kind listed twice weighs double)
+        self.kinds = tuple(sorted(kinds or ["open", "mcq"]))
         self.seed = seed
         self.prompt = prompt or load_prompt("single_hop")
+        self.tf_prompt = load_prompt("true_false")
 
     def kind_for(self, chunk: Chunk) -> str:
         """Kinds alternate over a document's chunks, so the mix follows the config."""
         return self.kinds[chunk.index % len(self.kinds)]
 
-    def messages(self, chunk: Chunk, doc: Document, kind: str) -> list[dict[str, str]]:
-        what, extra = _KIND_TEXT[kind]
-        return self.prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n),
-                                  kind_text=what, kind_fields=extra)
+    def prompts(self) -> dict[str, str]:
+        used = {self.prompt.id: self.prompt.version}
+        if "tf" in self.kinds:
+            used[self.tf_prompt.id] = self.tf_prompt.version
+        return used
 
-    def generate_one(self, chunk: Chunk, doc: Document, round_: int = 0) -> list[Question]:
+    def messages(self, chunk: Chunk, doc: Document, kind: str, focus: str = "") -> list[dict[str, str]]:
+        if kind == "tf":
+            msgs = self.tf_prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n))
+        else:
+            what, extra = _KIND_TEXT[kind]
+            msgs = self.prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n),
+                                      kind_text=what, kind_fields=extra)
+        return with_focus(msgs, focus)
+
+    def generate_one(self, chunk: Chunk, doc: Document, round_: int = 0, kind: str | None = None,
+                     focus: str = "") -> list[Question]:
         """Questions for one chunk; raises ModelError/ModelOutputError for the caller to record."""
-        kind = self.kind_for(chunk)
-        drafts = self.client.complete_json(self.messages(chunk, doc, kind), SCHEMAS[kind], seed=self.seed)
+        kind = kind or self.kind_for(chunk)
+        drafts = self.client.complete_json(self.messages(chunk, doc, kind, focus), SCHEMAS[kind], seed=self.seed)
         return [q for i, d in enumerate(drafts.questions[: self.n]) if (q := self._to_question(d, kind, chunk, i, round_))]
 
-    def _to_question(self, d: DraftOpen | DraftMCQ, kind: str, chunk: Chunk, i: int, round_: int) -> Question | None:
+    def _to_question(self, d: BaseModel, kind: str, chunk: Chunk, i: int, round_: int) -> Question | None:
+        if isinstance(d, DraftTF):
+            return self._tf_question(d, chunk, i, round_)
         question, answer = d.question.strip(), d.answer.strip()
         if not question or not answer:
             return None
         choices: list[str] = []
         gold = -1
+        unit, tolerance = "", 0.0
+        if kind == "numeric":
+            unit = getattr(d, "unit", "").strip()
+            tolerance = tolerance_of(answer)
         if kind == "mcq":
             options = [answer] + [x.strip() for x in getattr(d, "distractors", [])]
             rng = random.Random(f"{self.seed}:{chunk.id}:{i}:{question}")
@@ -97,7 +166,27 @@ class SingleHopGenerator:
                  for c in d.citations if c.strip()]
         return Question(
             id=question_id(question, answer), question=question, answer=answer, kind=kind,
-            choices=choices, gold_index=gold, citations=cites, document_ids=[chunk.document_id],
-            chunk_ids=[chunk.id], generator_model=self.client.spec.label, prompt_id=self.prompt.id,
-            prompt_version=self.prompt.version, estimated_difficulty=d.difficulty, round=round_,
+            choices=choices, gold_index=gold, unit=unit, tolerance=tolerance, citations=cites,
+            document_ids=[chunk.document_id], chunk_ids=[chunk.id], generator_model=self.client.spec.label,
+            prompt_id=self.prompt.id, prompt_version=self.prompt.version, estimated_difficulty=d.difficulty,
+            round=round_,
+        )
+
+    def _tf_question(self, d: DraftTF, chunk: Chunk, i: int, round_: int) -> Question | None:
+        true, false = d.statement.strip(), d.false_statement.strip()
+        if not true:
+            return None
+        # a seeded coin: ask the false twin half of the time (when there is one)
+        ask_false = bool(false) and random.Random(f"{self.seed}:{chunk.id}:{i}:{true}").random() < 0.5
+        stated = false if ask_false else true
+        question = f"True or false: {stated}"
+        answer = "False" if ask_false else "True"
+        cites = [Citation(quote=c.strip(), chunk_id=chunk.id, document_id=chunk.document_id)
+                 for c in d.citations if c.strip()]
+        return Question(
+            id=question_id(question, answer), question=question, answer=answer, kind="tf",
+            choices=["True", "False"], gold_index=1 if ask_false else 0, rationale=true, citations=cites,
+            document_ids=[chunk.document_id], chunk_ids=[chunk.id], generator_model=self.client.spec.label,
+            prompt_id=self.tf_prompt.id, prompt_version=self.tf_prompt.version, estimated_difficulty=d.difficulty,
+            round=round_,
         )

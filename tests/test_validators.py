@@ -148,3 +148,50 @@ def test_quality_rejects_references_to_an_unseen_context():
                  "What does this section require of field engineers?"]:
         (v,) = val.check([q(text, "update-mime-database", ["x"])], ctx())
         assert not v.passed and "self-contained" in v.reason, text
+
+
+# --------------------------------------------------------------------------- numeric, true/false, multi-hop
+
+
+TEXT2 = "The Dunmere works employ 212 people and run two shifts, from 06:00 to 22:00, on weekdays."
+CHUNK2 = Chunk(id="c2", document_id="doc2", index=0, start=0, end=len(TEXT2), text=TEXT2, n_tokens=20)
+
+
+def test_numeric_and_true_false_questions_are_checked():
+    grounding, quality = GroundingValidator(), QualityValidator()
+    num = q("How many litres per minute does the Orrin-7 pump deliver?", "340",
+            ["The Orrin-7 pump delivers 340 litres per minute at a head of 12 metres."], kind="numeric")
+    num.unit, num.tolerance = "litres per minute", 0.5
+    assert grounding.check([num], ctx())[0].passed and quality.check([num], ctx())[0].passed
+    no_number = num.model_copy(update={"answer": "a lot"})
+    assert "holds no number" in quality.check([no_number], ctx())[0].reason
+    true_stmt = "Maintenance crews replace the Orrin-7 impeller every 1,800 operating hours."
+    false_q = q("True or false: Maintenance crews replace the Orrin-7 impeller every 900 operating hours.", "False",
+                [true_stmt], kind="tf", choices=["True", "False"], gold=1)
+    false_q.rationale = true_stmt
+    g, ql = grounding.check([false_q], ctx())[0], quality.check([false_q], ctx())[0]
+    assert g.passed and ql.passed, (g.reason, ql.reason)  # the true statement is what the citation supports
+    unsupported = false_q.model_copy(update={"rationale": "The impeller is replaced every 900 operating hours."})
+    assert not grounding.check([unsupported], ctx())[0].passed
+    unchanged = false_q.model_copy(update={"question": f"True or false: {true_stmt}"})
+    assert "unchanged" in quality.check([unchanged], ctx())[0].reason
+    no_choices = false_q.model_copy(update={"choices": []})
+    assert not quality.check([no_choices], ctx())[0].passed
+
+
+def test_multi_hop_needs_every_hop_cited():
+    c = ctx()
+    c.chunks["c2"] = CHUNK2
+    hop = Question(
+        id="h1", question="How many people work at the site where the Orrin-7 pump was designed?", answer="212",
+        kind="open", hops=2, document_ids=["doc1", "doc2"], chunk_ids=["c1", "c2"], generator_model="t",
+        prompt_id="multi_hop", prompt_version="1",
+        citations=[Citation(quote="The pump was designed by Elspeth Marrow at the Dunmere works in 2024.",
+                            chunk_id="c1", document_id="doc1"),
+                   Citation(quote="The Dunmere works employ 212 people and run two shifts", chunk_id="c2",
+                            document_id="doc2")])
+    assert GroundingValidator().check([hop], c)[0].passed
+    one_hop = hop.model_copy(update={"citations": hop.citations[:1] + [Citation(
+        quote="The Dunmere works employ 212 people and run two shifts", chunk_id="c1", document_id="doc1")]})
+    v = GroundingValidator().check([one_hop], c)[0]
+    assert not v.passed  # the second quote is not in c1, and c2 has no citation

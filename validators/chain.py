@@ -2,7 +2,9 @@
 
 Cheap per-question checks (grounding, quality) run on every candidate; the costlier
 ones (contamination, which may call a judge model) and dedup run only on those that
-passed everything before them, so a near-duplicate collapses into a valid question.
+passed everything before them, so a near-duplicate collapses into a valid question;
+last, the ones that put questions to the target models (answerability, difficulty),
+so no model time is spent on a question already rejected.
 Every verdict is kept on its question.
 """
 
@@ -18,13 +20,13 @@ from validators.quality import QualityValidator
 
 
 class ValidatorChain:
-    def __init__(self, config, extra: list | None = None) -> None:  # noqa: ANN001 - BuildConfig, validators
+    def __init__(self, config, extra: list | None = None, measure: list | None = None) -> None:  # noqa: ANN001
         g = config.grounding
         self.per_question = [
             GroundingValidator(g.min_ratio, g.min_words, g.min_answer_support),
             QualityValidator(),
         ]
-        self.on_survivors = [*(extra or []), DedupValidator(config.dedup.threshold)]
+        self.on_survivors = [*(extra or []), DedupValidator(config.dedup.threshold), *(measure or [])]
         self.counts: dict[str, Counter] = {v.name: Counter() for v in [*self.per_question, *self.on_survivors]}
 
     def run(self, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:

@@ -133,8 +133,15 @@ class GroundingValidator:
         if not any(e["words"] >= self.min_words for e in per_cite):
             return Verdict(validator=self.name, passed=False, score=min(ratios) / 100, evidence=evidence,
                            reason=f"no citation is a sentence or clause of {self.min_words}+ words")
+        if len(q.chunk_ids) > 1:  # multi-hop: every hop cited
+            cited_chunks = {c.chunk_id for c, e in zip(q.citations, per_cite) if e["found"]}
+            uncited = [c for c in q.chunk_ids if c not in cited_chunks]
+            if uncited:
+                return Verdict(validator=self.name, passed=False, score=min(ratios) / 100, evidence=evidence,
+                               reason=f"{len(uncited)} of {len(q.chunk_ids)} hops have no citation found in them")
         cited = " ".join(e["quote"] for e in per_cite)
-        support = answer_support(q.answer, cited)
+        # a true/false question's answer is a truth value: the true statement is what must be supported
+        support = answer_support(q.rationale if q.kind == "tf" else q.answer, cited)
         evidence["answer_support"] = round(support, 3)
         if support < self.min_answer_support:
             return Verdict(validator=self.name, passed=False, score=min(ratios) / 100 * support, evidence=evidence,

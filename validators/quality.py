@@ -8,6 +8,7 @@ import re
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
 from validators.grounding import content_words
+from validators.scoring import parse_quantities
 
 # Phrases that tie a question to an excerpt the test-taker never sees.
 _NOT_SELF_CONTAINED = re.compile(
@@ -21,7 +22,8 @@ _NOT_SELF_CONTAINED = re.compile(
 )
 _QUESTION_START = re.compile(
     r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would|will|"
-    r"has|have|had|name|list|identify|give|state|in what|on what|at what|by what|for what|to what|under what)\b",
+    r"has|have|had|name|list|identify|give|state|in what|on what|at what|by what|for what|to what|under what|"
+    r"true or false)\b",
     re.I,
 )
 _BAD_CHOICE = re.compile(r"^(all|none|both|neither) of the (above|choices|options)", re.I)
@@ -56,13 +58,29 @@ class QualityValidator:
             out.append("empty answer")
         elif len(answer.split()) > self.max_answer_words:
             out.append(f"answer too long ({len(answer.split())} words)")
-        if answer and self._leaks(text, answer):
+        if answer and q.kind != "tf" and self._leaks(text, answer):
             out.append("the question contains its answer")
         if q.kind == "mcq":
             out.extend(self._choice_problems(q))
+        elif q.kind == "tf":
+            out.extend(self._tf_problems(q))
         elif q.choices or q.gold_index != -1:
-            out.append("an open question carries choices")
+            out.append(f"an {q.kind} question carries choices")
+        if q.kind == "numeric" and not parse_quantities(answer):
+            out.append(f"numeric answer {answer!r} holds no number")
         return out
+
+    @staticmethod
+    def _tf_problems(q: Question) -> list[str]:
+        if q.choices != ["True", "False"] or q.gold_index not in (0, 1) or q.answer != q.choices[q.gold_index]:
+            return ["a true/false question needs choices [True, False] and its answer as the gold"]
+        if not q.rationale.strip():
+            return ["a true/false question needs the true statement it was made from"]
+        stated = normalize_text(q.question.split(":", 1)[-1]).rstrip(".?")
+        true = normalize_text(q.rationale).rstrip(".?")
+        if q.gold_index == 1 and stated == true:
+            return ["a 'false' statement that is the true statement unchanged"]
+        return []
 
     @staticmethod
     def _leaks(question: str, answer: str) -> bool:

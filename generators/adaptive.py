@@ -1,0 +1,160 @@
+"""Adaptive rounds: the evaluator agent learns from the targets' failures and aims new questions at them.
+
+After a round, the agent is shown a sample of questions the targets failed and
+passed (with the gold answers and the targets' replies) and names the failure
+patterns. The next round then
+- favours the question shapes (kind, single or multi-hop) with the lowest
+  measured pass rate, so the mix moves toward what the targets get wrong, and
+  tries the shapes not measured yet (multi-hop questions included);
+- returns first to the chunks whose questions the targets failed, then to
+  unused chunks;
+- appends a focus block (the patterns, and failed examples) to every
+  generation prompt, asking for new questions that probe those weaknesses,
+  from the same sources and with verbatim citations.
+New questions go through every validator like any other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from benchmint.errors import BenchmintError
+from benchmint.llm import ModelClient
+from benchmint.records import Chunk, Question
+from generators.prompts import load_prompt
+
+
+class Patterns(BaseModel):
+    patterns: list[str] = Field(min_length=1, max_length=8)
+
+
+@dataclass
+class RoundPlan:
+    kinds: list[str]
+    multi_hop: float
+    patterns: list[str] = field(default_factory=list)
+    focus: str = ""
+    shape_pass_rates: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+
+def shape(q: Question) -> str:
+    return "multi_hop" if q.hops > 1 else q.kind
+
+
+def _replies(q: Question) -> str:
+    v = q.verdict("difficulty")
+    if v is None:
+        return ""
+    rs = [r for r in v.evidence.get("results", []) if r.get("reply") is not None]
+    return "; ".join(f"{r['target']}: {str(r['reply'])[:80]!r} ({'right' if r['correct'] else 'wrong'})" for r in rs)
+
+
+def _show(q: Question) -> str:
+    choices = f" Choices: {' | '.join(q.choices)}." if q.kind == "mcq" else ""
+    return f"- Q: {q.question}{choices} Correct answer: {q.answer}. Replies: {_replies(q)}"
+
+
+class AdaptiveAgent:
+    def __init__(self, client: ModelClient, sample: int = 6, max_patterns: int = 4):
+        self.client = client
+        self.sample = sample
+        self.max_patterns = max_patterns
+        self.prompt = load_prompt("adaptive_patterns")
+
+    @staticmethod
+    def measured(questions: list[Question]) -> list[Question]:
+        return [q for q in questions if q.pass_rate is not None]
+
+    def split(self, questions: list[Question]) -> tuple[list[Question], list[Question]]:
+        """(failed, passed) samples: lowest pass rates first, highest first."""
+        m = self.measured(questions)
+        failed = sorted((q for q in m if q.pass_rate < 0.5), key=lambda q: (q.pass_rate, q.id))
+        passed = sorted((q for q in m if q.pass_rate >= 0.5), key=lambda q: (-q.pass_rate, q.id))
+        return failed[: self.sample], passed[: max(1, self.sample // 2)]
+
+    def name_patterns(self, questions: list[Question]) -> list[str]:
+        failed, passed = self.split(questions)
+        if not failed:
+            return []
+        msgs = self.prompt.render(failed="\n".join(_show(q) for q in failed) or "(none)",
+                                  passed="\n".join(_show(q) for q in passed) or "(none)", k=str(self.max_patterns))
+        r = self.client.complete_json(msgs, Patterns, temperature=0.2, max_tokens=200)
+        return [p.strip() for p in r.patterns if p.strip()][: self.max_patterns]
+
+    @staticmethod
+    def shape_pass_rates(questions: list[Question]) -> dict[str, float]:
+        by: dict[str, list[float]] = defaultdict(list)
+        for q in questions:
+            if q.pass_rate is not None:
+                by[shape(q)].append(q.pass_rate)
+        return {k: sum(v) / len(v) for k, v in sorted(by.items())}
+
+    def plan(self, questions: list[Question], kinds: list[str], multi_hop: float) -> RoundPlan:
+        """The next round's mix, patterns and focus, from every question measured so far.
+
+        The shapes (kinds, multi-hop) within 0.1 of the lowest measured pass rate stay in the
+        mix, the others leave it for the round; a configured kind not measured yet, and
+        multi-hop questions when none were measured yet, are tried (they may be harder still)."""
+        rates = self.shape_pass_rates(questions)
+        plan = RoundPlan(kinds=list(kinds), multi_hop=multi_hop, shape_pass_rates=rates)
+        if rates:
+            lowest = min(rates.values())
+            hard = [k for k, r in rates.items() if r <= lowest + 0.1]
+            untried = [k for k in dict.fromkeys(kinds) if k not in rates]
+            plan.kinds = [k for k in hard if k != "multi_hop"] + untried or list(kinds)
+            if "multi_hop" in hard or "multi_hop" not in rates:
+                plan.multi_hop = max(multi_hop, 0.5)
+            else:
+                plan.multi_hop = multi_hop / 2
+        try:
+            plan.patterns = self.name_patterns(questions)
+        except BenchmintError as exc:  # the round goes on with the mix alone; recorded in the manifest
+            plan.error = str(exc)[:300]
+        plan.focus = self.focus(plan.patterns, self.split(questions)[0])
+        return plan
+
+    @staticmethod
+    def focus(patterns: list[str], failed: list[Question]) -> str:
+        if not patterns and not failed:
+            return ""
+        lines = ["The models being tested often get these kinds of questions wrong:"]
+        lines += [f"- {p}" for p in patterns]
+        if failed:
+            lines.append("Examples of questions they failed:")
+            lines += [f"- {q.question} (answer: {q.answer})" for q in failed[:3]]
+        lines.append("Write new questions about different facts of the text above that probe the same weaknesses: "
+                     "harder, but still answered exactly by the sentences you cite.")
+        return "\n".join(lines)
+
+    @staticmethod
+    def chunk_focus(focus: str, chunk_ids: list[str], questions: list[Question], limit: int = 8) -> str:
+        """The round's focus plus the questions already written from these chunks, so the model
+        writes new ones instead of repeating them."""
+        if not focus:
+            return focus
+        asked = [q.question for q in questions if set(q.chunk_ids) & set(chunk_ids)][-limit:]
+        if not asked:
+            return focus
+        return focus + "\nQuestions already asked about this text (do not repeat them):\n" + "\n".join(f"- {a}" for a in asked)
+
+    @staticmethod
+    def pick_chunks(chunks: list[Chunk], questions: list[Question], used: set[str], n: int) -> list[Chunk]:
+        """Chunks whose questions the targets failed (lowest pass rate first), then unused ones."""
+        score: dict[str, float] = {}
+        for q in questions:
+            if q.pass_rate is not None:
+                for c in q.chunk_ids:
+                    score[c] = min(score.get(c, 1.0), q.pass_rate)
+        failed = sorted((c for c in chunks if score.get(c.id, 1.0) < 0.5), key=lambda c: score[c.id])
+        fresh = [c for c in chunks if c.id not in used and c.id not in {f.id for f in failed}]
+        return (failed + fresh)[:n]
+
+    def describe(self, plan: RoundPlan) -> dict[str, Any]:
+        return {"patterns": plan.patterns, "kinds": plan.kinds, "multi_hop": plan.multi_hop,
+                "shape_pass_rates": {k: round(v, 3) for k, v in plan.shape_pass_rates.items()},
+                **({"error": plan.error} if plan.error else {})}
