@@ -62,18 +62,25 @@ def build(
     questions: Annotated[Optional[int], typer.Option("--questions", "-q", help="Accepted questions wanted.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config file; flags override it.")] = None,
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases go (default outputs).")] = None,
+    targets: Annotated[Optional[str], typer.Option("--targets", help="Models under test, comma-separated: they answer every candidate.")] = None,
+    judges: Annotated[Optional[str], typer.Option("--judges", help="Judge panel, comma-separated (default: the generator).")] = None,
+    rounds: Annotated[Optional[int], typer.Option("--rounds", help="Generation rounds; after round 0 each aims at the targets' failures.")] = None,
+    band: Annotated[Optional[str], typer.Option("--band", help="Keep questions whose target pass rate is in LO:HI (default 0.1:0.8).")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Budget: stop after this many completion tokens (all roles).")] = None,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
         cfg = load_config(config, {"name": name, "sources": sources or None, "model": model,
-                                   "questions": questions, "output_dir": output_dir})
+                                   "questions": questions, "output_dir": output_dir, "targets": targets,
+                                   "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens})
     except BenchmintError as exc:
         _fail(str(exc), 2)
     try:  # fail fast, before Prefect starts, on a local model that is not there
         from benchmint.llm import resolve_local_gguf
 
-        if cfg.models.generator.is_local:
-            resolve_local_gguf(cfg.models.generator.model, cfg.resolved_cache_dir())
+        for spec in [cfg.models.generator, *cfg.models.targets, *cfg.models.panel()]:
+            if spec.is_local:
+                resolve_local_gguf(spec.model, cfg.resolved_cache_dir())
     except BenchmintError as exc:
         _fail(str(exc))
     from flows.build import build_benchmark  # imports prefect: after the environment is set
@@ -104,6 +111,15 @@ def _print_summary(s: dict) -> None:
     t.add_row("accepted", str(s["accepted"]))
     t.add_row("rejected", f"{s['rejected']} " + ", ".join(f"{k}: {n}" for k, n in sorted(s["rejections_by_validator"].items())))
     t.add_row("chunks used", f"{s['chunks_used']} / {s['chunks']}")
+    if len(s.get("rounds", [])) > 1 or any(r.get("mean_target_pass_rate") is not None for r in s.get("rounds", [])):
+        for r in s["rounds"]:
+            rate = r["mean_target_pass_rate"]
+            t.add_row(f"round {r['round']}", f"{r['generated']} generated, {r['accepted']} accepted, mean target pass rate "
+                                             f"{'-' if rate is None else f'{rate:.2f}'}")
+    miss = s.get("missing", {})
+    if miss.get("target_replies") or miss.get("judge_votes"):
+        t.add_row("missing", f"{miss['target_replies']} target replies, {miss['judge_votes']} judge votes "
+                             "(failed after retries; recorded per question)")
     for role, u in s["token_usage"].items():
         t.add_row(f"tokens ({role})", f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion, "
                                       f"{u['calls']} calls, {u['cache_hits']} cached")
@@ -204,6 +220,52 @@ def decontaminate(
         _fail("interrupted; nothing was written", 130)
     out.print(f"{summary['questions']} questions: {summary['contaminated']} contaminated, {summary['review']} for review, "
               f"{summary['clean']} clean -> {summary['output']}", highlight=False)
+
+
+@app.command("eval")
+def eval_(
+    release: Annotated[Path, typer.Argument(help="A release folder (outputs/NAME/vN) or a benchmark folder (its latest).")],
+    model: Annotated[list[str], typer.Option("--model", "-m", help="A model to evaluate; repeatable.")],
+    judge: Annotated[Optional[list[str]], typer.Option("--judge", help="Judge for open answers; repeatable (default: the release's judges).")] = None,
+    no_judge: Annotated[bool, typer.Option("--no-judge", help="No judge: open answers by exact match, else token F1 >= 0.5.")] = False,
+    closed_book: Annotated[bool, typer.Option("--closed-book", help="Ask without the source text.")] = False,
+) -> None:
+    """Evaluate models on a release: accuracy with 95% intervals, paired differences, a chart."""
+    import json
+
+    from benchmint.config import parse_model_ref
+    from benchmint.llm import resolve_local_gguf
+
+    try:
+        from flows.evaluate import resolve_release
+
+        folder = resolve_release(release)
+        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
+        judges = [] if no_judge else (judge or manifest.get("judges") or [])
+        for ref in [*model, *judges]:
+            spec = parse_model_ref(ref)
+            if spec.is_local:
+                resolve_local_gguf(spec.model, cache_root())
+    except BenchmintError as exc:
+        _fail(str(exc), 2)
+    from flows.evaluate import evaluate_models
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with console.status("evaluating"):
+            board = evaluate_models(str(folder), list(model), judges, closed_book)
+    except BenchmintError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; no result was written", 130)
+    t = Table(title=f"{folder} ({board['mode'].replace('_', ' ')}, {board['n_questions']} questions)")
+    for col in ("rank", "model", "accuracy", "95% CI", "missing"):
+        t.add_column(col)
+    for b in board["models"]:
+        a = b["accuracy"]
+        t.add_row(str(b["rank"]), b["model"], f"{a['mean']:.3f}", f"[{a['ci_low']:.3f}, {a['ci_high']:.3f}]", str(b["missing"]))
+    out.print(t)
+    out.print(f"results: {folder / 'evals'} (chart: {board['chart']})", highlight=False)
 
 
 @app.command()

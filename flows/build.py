@@ -8,6 +8,7 @@ markdown summary artifact.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -20,17 +21,23 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import progress
-from benchmint.config import BuildConfig
-from benchmint.errors import BenchmintError, ModelOutputError, NothingToPublish, SourceError
-from benchmint.llm import ModelPool
+from benchmint.config import BuildConfig, ModelSpec
+from benchmint.errors import BenchmintError, ConfigError, ModelOutputError, NothingToPublish, SourceError
+from benchmint.llm import ModelPool, default_targets
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from benchmint.release import publish
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
+from generators.adaptive import AdaptiveAgent, RoundPlan
+from generators.multi_hop import MultiHopGenerator, pair_chunks
 from generators.single_hop import SingleHopGenerator
+from validators.answerability import AnswerabilityValidator
 from validators.base import Context
 from validators.chain import ValidatorChain
 from validators.contamination_setup import contamination_validator
+from validators.difficulty import DifficultyValidator
+from validators.judges import JudgePanel
+from validators.scoring import TargetRunner
 
 
 def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
@@ -50,10 +57,11 @@ def chunk_task(docs: list[Document], max_tokens: int, overlap: int) -> list[Chun
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_transient)
-def generate_task(generator: SingleHopGenerator, chunk: Chunk, doc: Document) -> tuple[list[Question], str | None]:
+def generate_task(generator: SingleHopGenerator, chunk: Chunk, doc: Document, round_: int = 0,
+                  kind: str | None = None, focus: str = "") -> tuple[list[Question], str | None]:
     """Questions for one chunk; invalid model output is recorded, not raised."""
     try:
-        return generator.generate_one(chunk, doc), None
+        return generator.generate_one(chunk, doc, round_, kind, focus), None
     except ModelOutputError as exc:
         return [], str(exc)
 
@@ -65,8 +73,55 @@ def validate_task(chain: ValidatorChain, candidates: list[Question], ctx: Contex
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(out_root: str, name: str, accepted: list[Question], rejected: list[Question],
-                 manifest: dict[str, Any], titles: dict[str, str]) -> str:
-    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles))
+                 manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str]) -> str:
+    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles, contexts))
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_transient)
+def generate_pair_task(generator: MultiHopGenerator, a: Chunk, da: Document, b: Chunk, db: Document,
+                       round_: int, focus: str) -> tuple[list[Question], str | None]:
+    """Multi-hop questions for one pair of chunks; invalid model output is recorded, not raised."""
+    try:
+        return generator.generate_pair(a, da, b, db, round_, focus), None
+    except ModelOutputError as exc:
+        return [], str(exc)
+
+
+@task(cache_policy=NO_CACHE)
+def plan_round_task(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:
+    return agent.plan(questions, list(cfg.generation.kinds), cfg.generation.multi_hop)
+
+
+def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
+    """Every model the build uses, by role (a model in several roles shares one server)."""
+    roles: dict[str, ModelSpec] = {"generator": cfg.models.generator}
+    for i, spec in enumerate(cfg.models.targets, 1):
+        roles[f"target{i}"] = spec
+    for i, spec in enumerate(cfg.models.panel(), 1):
+        roles[f"judge{i}"] = spec
+    if cfg.contamination.enabled and cfg.contamination.judge is not None:
+        roles["contamination_judge"] = cfg.contamination.judge
+    return roles
+
+
+def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, single: SingleHopGenerator, pairs: dict[str, Chunk],
+               adaptive: bool) -> list[tuple[Chunk, str, Chunk | None]]:
+    """(chunk, kind, partner chunk for multi-hop or None) per generation step of a round.
+
+    A share `plan.multi_hop` of the steps (spread evenly) pair the chunk with its partner;
+    round 0 keeps the kinds' turn-taking by chunk index, adaptive rounds cycle the plan's kinds.
+    """
+    steps = []
+    for k, c in enumerate(round_chunks):
+        partner = pairs.get(c.id)
+        hop = partner is not None and math.ceil((k + 1) * plan.multi_hop) > math.ceil(k * plan.multi_hop)
+        kind = plan.kinds[k % len(plan.kinds)] if adaptive else single.kind_for(c)
+        steps.append((c, kind, partner if hop else None))
+    return steps
+
+
+def _completion_tokens(pool: ModelPool) -> int:
+    return int(sum(u["completion_tokens"] for u in pool.usage.as_dict().values()))
 
 
 def interleave(docs: list[Document], chunks: list[Chunk]) -> list[Chunk]:
@@ -111,11 +166,17 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     rejected: list[Question] = []
     generated = 0
     output_errors: list[dict[str, str]] = []
-    roles = {"generator": cfg.models.generator}
-    if cfg.contamination.enabled and cfg.contamination.judge is not None:
-        roles["contamination_judge"] = cfg.contamination.judge
+    if cfg.adaptive.rounds > 1 and not cfg.models.targets:
+        # adaptive rounds aim at the targets' failures: with none named, the embedded models are the targets
+        found = default_targets()
+        if not found:
+            raise ConfigError("adaptive rounds (--rounds > 1) aim at the targets' failures: name the targets "
+                              "with --targets M1,M2 (or models.targets in the config)")
+        cfg = cfg.model_copy(update={"models": cfg.models.model_copy(update={"targets": found})})
+        rep.note(f"targets: {', '.join(t.label for t in found)} (the embedded models; name others with --targets)")
+    roles = model_roles(cfg)
 
-    rep.stage(f"starting model {cfg.models.generator.label}")
+    rep.stage(f"starting models ({', '.join(sorted({s.label for s in roles.values()}))})")
     with ModelPool(roles, cache_dir) as pool:
         ctx.models = pool
         rep.stage("loading contamination corpora")
@@ -124,32 +185,109 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
             judge=pool.clients.get("contamination_judge"))
         if contamination is not None:
             contamination.prepare(ctx.embedder, cache_dir)
-        chain = ValidatorChain(cfg, extra=[contamination] if contamination is not None else [])
-        generator = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
-                                       cfg.generation.kinds, cfg.seed)
-        rep.stage("generating and validating")
-        step = cfg.generation.batch_chunks
-        done = 0
-        for b in range(0, len(chunks), step):
-            candidates: list[Question] = []
-            for chunk in chunks[b : b + step]:
-                doc = ctx.documents[chunk.document_id]
-                qs, err = generate_task.with_options(
-                    task_run_name=f"generate-{_slug(doc.title)}-c{chunk.index}")(generator, chunk, doc)
-                if err:
-                    log.warning("chunk %s of %s: %s", chunk.index, doc.title, err)
-                    output_errors.append({"chunk_id": chunk.id, "error": err})
-                candidates.extend(qs)
-            done = min(b + step, len(chunks))
-            generated += len(candidates)
-            ok, bad = validate_task(chain, candidates, ctx)
-            accepted.extend(ok)
-            rejected.extend(bad)
-            rep.advance(min(len(accepted), cfg.questions), cfg.questions, done, len(chunks))
-            if len(accepted) >= cfg.questions:
+        judges = [pool[r] for r in roles if r.startswith("judge")]
+        panel = JudgePanel(judges) if judges else None
+        targets = [pool[r] for r in roles if r.startswith("target")]
+        runner = TargetRunner(targets, panel) if targets else None
+        measure = []
+        if runner is not None:
+            d = cfg.difficulty
+            if d.closed_book != "off":
+                measure.append(AnswerabilityValidator(runner, d.closed_book_max, d.closed_book))
+            measure.append(DifficultyValidator(runner, d.band, d.with_document, panel, d.check_gold))
+        chain = ValidatorChain(cfg, extra=[contamination] if contamination is not None else [], measure=measure)
+        single = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
+                                    cfg.generation.kinds, cfg.seed)
+        multi = MultiHopGenerator(pool["generator"], max(1, cfg.generation.questions_per_chunk - 1), cfg.seed)
+        agent = AdaptiveAgent(pool["generator"], cfg.adaptive.sample) if cfg.adaptive.rounds > 1 else None
+        pairs: dict[str, Chunk] | None = None
+        prompts = single.prompts()
+        rounds: list[dict[str, Any]] = []
+        used: set[str] = set()
+        plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
+        stop = ""
+        for r in range(cfg.adaptive.rounds):
+            if r == 0:
+                round_chunks = chunks if cfg.adaptive.rounds == 1 else chunks[: cfg.adaptive.chunks_per_round]
+            else:
+                rep.stage(f"round {r}: naming the failure patterns")
+                plan = plan_round_task.with_options(task_run_name=f"plan-round-{r}")(agent, accepted + rejected, cfg)
+                round_chunks = agent.pick_chunks(chunks, accepted + rejected, used, cfg.adaptive.chunks_per_round)
+                if not round_chunks:
+                    stop = "no chunk left to probe"
+                    break
+            if plan.multi_hop > 0 and pairs is None:
+                pairs = {a: ctx.chunks[b] for a, b in pair_chunks(chunks, ctx.embedder).items()}
+            steps = plan_steps(round_chunks, plan, single, pairs or {}, adaptive=r > 0)
+            rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
+            tokens0 = _completion_tokens(pool)
+            rnd = {"round": r, "generated": 0, "accepted": 0, "rejected": 0, "rejected_by_validator": Counter(),
+                   "pass_rates": [], "chunks": 0}
+            for b in range(0, len(steps), cfg.generation.batch_chunks):
+                candidates: list[Question] = []
+                for chunk, kind, other in steps[b : b + cfg.generation.batch_chunks]:
+                    doc = ctx.documents[chunk.document_id]
+                    focus = ""
+                    if r > 0 and agent is not None:
+                        focus = agent.chunk_focus(plan.focus, [chunk.id] + ([other.id] if other else []),
+                                                  accepted + rejected)
+                    if other is not None:
+                        odoc = ctx.documents[other.document_id]
+                        qs, err = generate_pair_task.with_options(
+                            task_run_name=f"generate-r{r}-{_slug(doc.title, 16)}-c{chunk.index}+{_slug(odoc.title, 16)}-c{other.index}")(
+                            multi, chunk, doc, other, odoc, r, focus)
+                        used.add(other.id)
+                        prompts[multi.prompt.id] = multi.prompt.version
+                    else:
+                        qs, err = generate_task.with_options(
+                            task_run_name=f"generate-r{r}-{_slug(doc.title)}-c{chunk.index}")(single, chunk, doc, r, kind, focus)
+                        if kind == "tf":
+                            prompts[single.tf_prompt.id] = single.tf_prompt.version
+                    used.add(chunk.id)
+                    rnd["chunks"] += 1
+                    if err:
+                        log.warning("chunk %s of %s: %s", chunk.index, doc.title, err)
+                        output_errors.append({"chunk_id": chunk.id, "round": r, "error": err})
+                    candidates.extend(qs)
+                generated += len(candidates)
+                ok, bad = validate_task(chain, candidates, ctx)
+                accepted.extend(ok)
+                rejected.extend(bad)
+                rnd["generated"] += len(candidates)
+                rnd["accepted"] += len(ok)
+                rnd["rejected"] += len(bad)
+                rnd["rejected_by_validator"].update(v.validator for q in bad for v in q.verdicts
+                                                   if v.blocking and not v.passed)
+                rnd["pass_rates"] += [q.pass_rate for q in candidates if q.pass_rate is not None]
+                rep.advance(min(len(accepted), cfg.questions), cfg.questions, len(used), len(chunks))
+                if len(accepted) >= cfg.questions:
+                    stop = f"{cfg.questions} questions accepted"
+                    break
+                if cfg.adaptive.max_tokens and _completion_tokens(pool) >= cfg.adaptive.max_tokens:
+                    stop = f"token budget of {cfg.adaptive.max_tokens} completion tokens spent"
+                    break
+            rates = rnd.pop("pass_rates")
+            rnd["rejected_by_validator"] = dict(rnd["rejected_by_validator"])
+            rnd["mean_target_pass_rate"] = round(sum(rates) / len(rates), 4) if rates else None
+            rnd["measured"] = len(rates)
+            rnd["completion_tokens"] = _completion_tokens(pool) - tokens0
+            if r > 0 and agent is not None:
+                rnd.update(agent.describe(plan))
+            rounds.append(rnd)
+            log.info("round %d: %s", r, rnd)
+            if stop:
                 break
+        stop = stop or ("chunks exhausted" if cfg.adaptive.rounds == 1 else f"{cfg.adaptive.rounds} rounds done")
+        done = len(used)
         usage = pool.usage.as_dict()
         model_seconds = pool.usage.model_seconds()
+        missing = {"target_replies": runner.missing if runner else 0, "judge_votes": panel.missing_votes if panel else 0}
+        if panel is not None:
+            prompts.update(panel.prompt_versions())
+        if runner is not None:
+            prompts[runner.prompt.id] = runner.prompt.version
+        if agent is not None:
+            prompts[agent.prompt.id] = agent.prompt.version
 
     surplus = accepted[cfg.questions:]
     accepted = accepted[: cfg.questions]
@@ -168,8 +306,13 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
             "chunks": len(chunks), "chunks_used": done,
         },
         "models": {role: spec.label for role, spec in roles.items()},
+        "targets": [t.label for t in cfg.models.targets],
+        "judges": [j.label for j in cfg.models.panel()],
+        "rounds": rounds,
+        "stopped_because": stop,
+        "missing": missing,
         "contamination": contamination.describe() if contamination is not None else {"enabled": False, "corpora": []},
-        "prompts": {generator.prompt.id: generator.prompt.version},
+        "prompts": prompts,
         "validators": chain.summary(),
         "rejections_by_validator": dict(rejections),
         "generated": generated,
@@ -179,14 +322,17 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     }
     summary = {"name": cfg.name, "accepted": len(accepted), "rejected": len(rejected), "generated": generated,
                "skipped": [s.model_dump() for s in skipped], "rejections_by_validator": dict(rejections),
-               "token_usage": usage, "chunks_used": done, "chunks": len(chunks), "release": None}
+               "token_usage": usage, "chunks_used": done, "chunks": len(chunks), "release": None,
+               "rounds": [{k: x[k] for k in ("round", "generated", "accepted", "mean_target_pass_rate")} for x in rounds],
+               "missing": missing, "stopped_because": stop}
     if not accepted:
         _artifact(cfg.name, summary, "nothing published: no question was accepted")
         reasons = ", ".join(f"{k}: {n}" for k, n in rejections.most_common()) or "no candidate was generated"
         raise NothingToPublish(f"no question was accepted from {generated} candidates ({reasons}); "
                                "nothing was published. Try more or longer documents, or a stronger --model")
     rep.stage("publishing")
-    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles)
+    contexts = {c.id: c.text for c in chunks}
+    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts)
     summary["release"] = release
     summary["version"] = Path(release).name
     summary["timing"] = {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)}
@@ -202,6 +348,12 @@ def _artifact(name: str, s: dict[str, Any], headline: str) -> None:
         lines += ["| validator | rejected |", "|---|---|"]
         lines += [f"| {k} | {n} |" for k, n in sorted(s["rejections_by_validator"].items())]
         lines.append("")
+    if any(r.get("mean_target_pass_rate") is not None for r in s.get("rounds", [])):
+        lines += ["| round | generated | accepted | mean target pass rate |", "|---|---|---|---|"]
+        lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {r['mean_target_pass_rate']} |" for r in s["rounds"]]
+        lines.append("")
+    if s.get("missing", {}).get("target_replies") or s.get("missing", {}).get("judge_votes"):
+        lines += [f"Missing: {s['missing']['target_replies']} target replies, {s['missing']['judge_votes']} judge votes.", ""]
     if s["skipped"]:
         lines += ["Skipped sources:", ""] + [f"- `{x['source']}`: {x['reason']}" for x in s["skipped"]] + [""]
     for role, u in s["token_usage"].items():

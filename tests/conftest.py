@@ -80,3 +80,30 @@ def pdf_factory(tmp_path):
         return write_pdf(tmp_path / name, paragraphs, title)
 
     return make
+
+
+PDF_FACTS = [
+    "The Korvath K-12 desalination unit produces 4,800 litres of fresh water per day from seawater.",
+    "Each K-12 unit draws 3.2 kilowatts of power at full load and weighs 610 kilograms when dry.",
+    "The K-12 membrane cartridges must be replaced every 14 months or after 9,000 operating hours, whichever comes first.",
+    "Korvath Marine Systems was founded in 2017 by Liesel Abernathy-Okoro in the harbour town of Skarvik.",
+    "The unit's control software, called BrineWatch, raises an alarm when output salinity exceeds 480 parts per million.",
+]
+MD_TEXT = """# Korvath field service rules
+
+Field technicians at Korvath Marine Systems must log every K-12 service visit in the FathomDesk system within 48 hours.
+A K-12 unit that fails two salinity tests in one week is taken out of service and shipped to the Skarvik repair depot.
+Spare membrane cartridges are stored at the Tromsdal warehouse, which keeps a minimum stock of 36 cartridges.
+"""
+
+
+@pytest.fixture(scope="session")
+def sources(tmp_path_factory) -> Path:
+    """Korvath documents (a real PDF and markdown) beside a corrupt PDF, an empty file and a binary file."""
+    src = tmp_path_factory.mktemp("sources")
+    write_pdf(src / "k12-spec.pdf", PDF_FACTS, title="Korvath K-12 specification")
+    (src / "service.md").write_text(MD_TEXT, encoding="utf-8")
+    (src / "broken.pdf").write_bytes(b"%PDF-1.4\n% truncated nonsense " + os.urandom(300))
+    (src / "empty.md").write_text("")
+    (src / "firmware.bin").write_bytes(os.urandom(2048))
+    return src
