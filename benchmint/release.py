@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from benchmint import __version__
 from benchmint.errors import BenchmintError, NothingToPublish
+from benchmint.exports import write_inspect_task, write_lm_eval_tasks
 from benchmint.records import Question
 
 EXPORT_SCHEMA = pa.schema([
@@ -102,9 +103,9 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
         tmp = bench_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
-            manifest = _write_release(tmp, name, version, existing[-1] if existing else None,
-                                      accepted, rejected, manifest, titles, contexts or {})
             final = bench_dir / version
+            manifest = _write_release(tmp, final.resolve(), name, version, existing[-1] if existing else None,
+                                      accepted, rejected, manifest, titles, contexts or {})
             if final.exists():  # cannot happen under the lock; never overwrite regardless
                 raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
             _make_read_only(tmp)
@@ -118,7 +119,7 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
     return final
 
 
-def _write_release(folder: Path, name: str, version: str, parent: str | None, accepted: list[Question],
+def _write_release(folder: Path, final: Path, name: str, version: str, parent: str | None, accepted: list[Question],
                    rejected: list[Question], manifest: dict[str, Any], titles: dict[str, str],
                    contexts: dict[str, str]) -> dict[str, Any]:
     import datasets
@@ -133,6 +134,8 @@ def _write_release(folder: Path, name: str, version: str, parent: str | None, ac
         subset = [r for r in rows if r["kind"] == kind]
         _write_parquet(folder / f"{kind}.parquet", subset)
         _write_jsonl(folder / f"{kind}.jsonl", subset)
+    tasks = write_lm_eval_tasks(folder, final, name, version, kinds)
+    write_inspect_task(folder, kinds)
     features = datasets.Features.from_arrow_schema(EXPORT_SCHEMA)
     datasets.Dataset.from_list(rows, features=features).save_to_disk(str(folder / "dataset"))
     full = {
@@ -143,6 +146,7 @@ def _write_release(folder: Path, name: str, version: str, parent: str | None, ac
         "benchmint_version": __version__,
         "content_hash": content_hash(rows),
         "counts": {"accepted": len(rows), "rejected": len(rejected), "by_kind": dict(Counter(r["kind"] for r in rows))},
+        "exports": {"lm_eval_group": tasks[0], "lm_eval_tasks": tasks[1:], "inspect_tasks": kinds},
         **manifest,
     }
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -180,6 +184,13 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"test\")          # all kinds",
         "mcq = datasets.load_dataset(\"path/to/this/folder\", \"mcq\", split=\"test\")   # one kind",
         "ds = datasets.load_from_disk(\"path/to/this/folder/dataset\")", "```", "",
+        "## Evaluate it", "",
+        f"- lm-evaluation-harness: `lm_eval run --model local-chat-completions --model_args base_url=URL/chat/completions,"
+        f"model=M,tokenizer_backend=None,tokenized_requests=False --apply_chat_template --include_path lm_eval_tasks "
+        f"--tasks {m.get('exports', {}).get('lm_eval_group', '')}`",
+        f"- inspect_ai: `inspect eval inspect_task.py@{kinds[0] if kinds else 'open'} --model openai-api/local/M` "
+        "(with LOCAL_BASE_URL and LOCAL_API_KEY)",
+        "- benchmint: `benchmint eval path/to/this/folder --model M` (95% intervals clustered by document)", "",
         "Fields: `id`, `question`, `answer`, `kind` (open | mcq | numeric | tf), `choices` (empty when none; "
         "tf: True, False), `gold_index` (-1 when none), `answer_letter` (null when none), `unit` and `tolerance` "
         "(numeric: a reply within `tolerance` of `answer`, in `unit`, is right), `citations` (verbatim quotes), "
