@@ -67,12 +67,18 @@ def build(
     rounds: Annotated[Optional[int], typer.Option("--rounds", help="Generation rounds; after round 0 each aims at the targets' failures.")] = None,
     band: Annotated[Optional[str], typer.Option("--band", help="Keep questions whose target pass rate is in LO:HI (default 0.1:0.8).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Budget: stop after this many completion tokens (all roles).")] = None,
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="An RSS / Atom / arXiv API feed URL; repeatable.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Feeds: only entries published after YYYY-MM-DD (or 30d, 12h, 2w).")] = None,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
         cfg = load_config(config, {"name": name, "sources": sources or None, "model": model,
                                    "questions": questions, "output_dir": output_dir, "targets": targets,
-                                   "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens})
+                                   "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens,
+                                   "feeds": feed or None, "since": since})
+        from corpora.feeds import parse_since
+
+        parse_since(cfg.since)  # a bad date is a flag error, before anything starts
     except BenchmintError as exc:
         _fail(str(exc), 2)
     try:  # fail fast, before Prefect starts, on a local model that is not there
@@ -270,6 +276,27 @@ def eval_(
 
 def _doc_titles(m: dict) -> dict[str, str]:
     return {d["id"]: d["title"] for d in m.get("sources", {}).get("documents", [])}
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Benchmark name.")],
+    path: Annotated[Optional[Path], typer.Option("--path", help="Where to write the config (default NAME.yaml).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a benchmark definition (YAML) with every key and its default."""
+    from benchmint.config import BuildConfig
+
+    target = path or Path(f"{name}.yaml")
+    if target.exists() and not force:
+        _fail(f"{target} exists; pass --force to overwrite it or --path to write elsewhere", 2)
+    try:
+        BuildConfig(name=name, sources=["x"])  # the name must be usable as a folder name
+    except Exception as exc:  # noqa: BLE001 - pydantic's message, shown as one line
+        _fail(f"benchmark name {name!r}: use letters, digits, '.', '_' or '-' ({type(exc).__name__})", 2)
+    template = (Path(__file__).parent / "init_template.yaml").read_text(encoding="utf-8")
+    target.write_text(template.replace("{name}", name).replace("{file}", str(target)), encoding="utf-8")
+    out.print(f"wrote {target}: add sources or feeds, then `benchmint build --config {target}`", highlight=False)
 
 
 @app.command()

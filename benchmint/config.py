@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from benchmint.errors import ConfigError
 from benchmint.records import Record
@@ -172,9 +172,18 @@ class ContaminationSettings(Record):
         return parse_model_ref(v) if isinstance(v, str) else v
 
 
+class ScheduleConfig(Record):
+    """When `benchmint serve` (or the prefect.yaml deployment) refreshes the benchmark."""
+
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+
+
 class BuildConfig(Record):
     name: str
-    sources: list[str]
+    sources: list[str] = Field(default_factory=list)
+    feeds: list[str] = Field(default_factory=list)  # RSS / Atom / arXiv API URLs
+    since: str | None = None  # feeds: only entries published after this (YYYY-MM-DD, or 30d / 12h / 2w)
     questions: int = Field(default=10, ge=1)
     models: ModelRoles = Field(default_factory=ModelRoles)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
@@ -184,6 +193,7 @@ class BuildConfig(Record):
     contamination: ContaminationSettings = Field(default_factory=ContaminationSettings)
     difficulty: DifficultyConfig = Field(default_factory=DifficultyConfig)
     adaptive: AdaptiveConfig = Field(default_factory=AdaptiveConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     output_dir: str = "outputs"
     cache_dir: str | None = None
     seed: int = 0
@@ -195,12 +205,11 @@ class BuildConfig(Record):
             raise ValueError("use letters, digits, '.', '_' or '-' (it becomes a folder name)")
         return v
 
-    @field_validator("sources")
-    @classmethod
-    def _sources_ok(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError("name at least one source (a file or folder)")
-        return v
+    @model_validator(mode="after")
+    def _sources_ok(self) -> "BuildConfig":
+        if not self.sources and not self.feeds:
+            raise ValueError("name at least one source (a file or folder) or a feed (--feed URL)")
+        return self
 
     def resolved_cache_dir(self) -> Path:
         return cache_root(self.cache_dir)
@@ -244,9 +253,10 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             data.setdefault("difficulty", {})["band"] = value
         else:
             data[key] = value
-    if not data.get("name") and data.get("sources"):
-        # no --name: the first source's folder or file name (outputs/<name>/...)
-        stem = Path(str(data["sources"][0]).rstrip("/")).stem
+    if not data.get("name") and (data.get("sources") or data.get("feeds")):
+        # no --name: the first source's folder or file name, or the first feed's host (outputs/<name>/...)
+        first = data["sources"][0] if data.get("sources") else re.sub(r"^\w+://", "", str(data["feeds"][0])).split("/")[0]
+        stem = Path(str(first).rstrip("/")).stem if data.get("sources") else first
         data["name"] = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "benchmark"
     try:
         return BuildConfig.model_validate(data)
@@ -263,7 +273,8 @@ def _first_error(exc: ValidationError) -> str:
         return f"unknown key '{loc}'; remove it or check its spelling"
     if err["type"] == "missing":
         return f"missing key '{loc}'"
-    return f"'{loc}': {err['msg']}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg if loc == "(top level)" else f"'{loc}': {msg}"
 
 
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)$", re.I)

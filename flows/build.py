@@ -28,6 +28,7 @@ from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from benchmint.release import publish
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
+from corpora.feeds import load_feeds, parse_since
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.multi_hop import MultiHopGenerator, pair_chunks
 from generators.single_hop import SingleHopGenerator
@@ -48,7 +49,12 @@ def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry
 
 @task(name="load-sources", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
 def load_sources_task(sources: list[str]) -> tuple[list[Document], list[SkippedSource]]:
-    return load_documents(sources)
+    return load_documents(sources) if sources else ([], [])
+
+
+@task(name="load-feeds", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
+def load_feeds_task(feeds: list[str], since: str | None, cache_dir: Path) -> tuple[list[Document], list[SkippedSource]]:
+    return load_feeds(feeds, parse_since(since), cache_dir)
 
 
 @task(name="chunk-documents", cache_policy=NO_CACHE)
@@ -149,12 +155,18 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
 
     rep.stage("reading sources")
     docs, skipped = load_sources_task(cfg.sources)
+    if cfg.feeds:
+        rep.stage("reading feeds")
+        feed_docs, feed_skipped = load_feeds_task(cfg.feeds, cfg.since, cfg.resolved_cache_dir())
+        known = {d.id for d in docs}
+        docs += [d for d in feed_docs if d.id not in known]
+        skipped += feed_skipped
     for s in skipped:
         log.warning("skipped %s: %s", s.source, s.reason)
         rep.note(f"skipped {s.source}: {s.reason}")
     if not docs:
-        raise SourceError(f"no readable document in {', '.join(cfg.sources)}; "
-                          "benchmint reads pdf, md, txt and html files")
+        raise SourceError(f"no readable document in {', '.join(cfg.sources + cfg.feeds)}; benchmint reads pdf, md, "
+                          "txt and html files, and RSS/Atom feed entries" + (f" published after {cfg.since}" if cfg.since else ""))
     chunks = interleave(docs, chunk_task(docs, cfg.chunking.max_tokens, cfg.chunking.overlap))
     log.info("%d documents, %d chunks", len(docs), len(chunks))
     titles = {d.id: d.title for d in docs}
@@ -301,7 +313,9 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
         "config": cfg.public_dict(),
         "sources": {
             "documents": [{"id": d.id, "title": d.title, "source": d.source, "format": d.format,
-                           "chars": len(d.text)} for d in docs],
+                           "chars": len(d.text),
+                           **({"published_at": d.published_at.isoformat()} if d.published_at else {})} for d in docs],
+            "feeds": list(cfg.feeds), "since": cfg.since,
             "skipped": [s.model_dump() for s in skipped],
             "chunks": len(chunks), "chunks_used": done,
         },

@@ -119,3 +119,21 @@ def test_versions_show_and_diff_cli(tmp_path):
     assert r.returncode == 1 and "has no version v7" in r.stderr and "Traceback" not in r.stderr
     r = cli("versions", "nope")
     assert r.returncode == 1 and "no published version of 'nope'" in r.stderr
+
+
+def test_init_writes_a_definition_that_loads_and_names_unknown_keys(tmp_path):
+    from benchmint.config import load_config
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    r = subprocess.run([sys.executable, "-m", "benchmint.cli", "init", "nightly"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and (tmp_path / "nightly.yaml").is_file(), r.stderr
+    cfg = load_config(tmp_path / "nightly.yaml", {"feeds": ["http://127.0.0.1:1/rss"]})
+    assert cfg.name == "nightly" and cfg.schedule.cron == "0 2 * * *" and cfg.difficulty.band == (0.1, 0.8)
+    again = subprocess.run([sys.executable, "-m", "benchmint.cli", "init", "nightly"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "--force" in again.stderr
+    with (tmp_path / "nightly.yaml").open("a") as f:
+        f.write("difficulty_band: [0, 1]\n")
+    with pytest.raises(Exception, match="unknown key 'difficulty_band'"):
+        load_config(tmp_path / "nightly.yaml", {"feeds": ["http://127.0.0.1:1/rss"]})
