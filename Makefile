@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/contamination.py
+	$(BIN)/python bench/adaptive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -109,6 +109,100 @@ def build(
     _print_summary(summary)
 
 
+@app.command()
+def refresh(
+    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another refresh of NAME to end.")] = 0.0,
+) -> None:
+    """Re-read the sources; retire stale questions, add new ones; publish only on a change."""
+    import json
+
+    try:
+        cfg = _refresh_config(name, config, output_dir)
+    except BenchmintError as exc:
+        _fail(str(exc), 2)
+    from flows.refresh import refresh_benchmark
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as prog:
+            token = progress.current.set(RichReporter(prog))
+            try:
+                summary = refresh_benchmark(json.loads(cfg.model_dump_json()), wait)
+            finally:
+                progress.current.reset(token)
+    except BenchmintError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was published", 130)
+    if summary["release"] is None:
+        out.print(summary.get("message") or f"unchanged: {name} stays at {summary['refreshed_from']}; no new version",
+                  highlight=False)
+        return
+    out.print(f"{name}: {summary['refreshed_from']} -> {summary['version']}: {summary['added']} added, "
+              f"{len(summary['retired'])} retired, {summary['kept']} kept ({summary['release']}/CHANGELOG.md)",
+              highlight=False)
+    for r in summary["retired"]:
+        out.print(f"  retired {r['id']}: {r['reason']}", highlight=False)
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
+    cron: Annotated[Optional[str], typer.Option("--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
+) -> None:
+    """Serve the nightly refresh of NAME as a scheduled Prefect deployment (no work pool needed).
+
+    Runs until stopped; with PREFECT_API_URL pointing at `prefect server start`, the deployment,
+    its runs and their artifacts show in the Prefect UI."""
+    import json
+
+    from benchmint.config import ScheduleConfig
+
+    try:
+        cfg = _refresh_config(name, config, output_dir)
+        sched = ScheduleConfig(cron=cron or cfg.schedule.cron, timezone=timezone or cfg.schedule.timezone)
+        from prefect.schedules import Cron
+
+        schedule = Cron(sched.cron, timezone=sched.timezone)
+    except BenchmintError as exc:
+        _fail(str(exc), 2)
+    except ValueError as exc:
+        _fail(f"schedule {cron or cfg.schedule.cron!r} ({timezone or cfg.schedule.timezone}): {exc}", 2)
+    from flows.refresh import refresh_benchmark
+
+    out.print(f"serving deployment refresh-benchmark/{name}-nightly: {sched.cron} ({sched.timezone}); Ctrl-C stops it",
+              highlight=False)
+    refresh_benchmark.serve(name=f"{name}-nightly", schedules=[schedule], global_limit=1,
+                            parameters={"config": json.loads(cfg.model_dump_json())}, tags=["benchmint", name],
+                            description=f"Nightly refresh of the benchmint benchmark {name}",
+                            print_starting_message=False)
+
+
+def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]):  # noqa: ANN202 - BuildConfig
+    """NAME's definition: --config, NAME.yaml, or the config stored in its latest version."""
+    if config is None and Path(f"{name}.yaml").is_file():
+        config = Path(f"{name}.yaml")
+    overrides = {"name": name, "output_dir": output_dir}
+    if config is None:
+        from benchmint import catalog
+
+        d = catalog.bench_dir(output_dir or "outputs", name)
+        stored = catalog.manifest(d, catalog.resolve_version(d, None)).get("config")
+        if not stored:
+            raise BenchmintError(f"{d} has no stored config; pass --config FILE")
+        overrides = {**{k: v for k, v in stored.items() if k not in ("name", "output_dir")},
+                     **{k: v for k, v in overrides.items() if v is not None}}
+        overrides.setdefault("output_dir", stored.get("output_dir", "outputs"))
+    return load_config(config, overrides)
+
+
 def _print_summary(s: dict) -> None:
     for sk in s["skipped"]:
         out.print(f"[yellow]skipped[/] {sk['source']}: {sk['reason']}", highlight=False)

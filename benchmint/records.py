@@ -108,6 +108,10 @@ class Question(Record):
     # measured on the target models (difficulty validator); None when not measured
     pass_rate: float | None = None
     discrimination: float | None = None
+    # release history, in the spirit of LiveBench's release and removal dates
+    introduced_in: str = ""  # the version that first published it
+    retired_in: str = ""  # the version that dropped it
+    retired_reason: str = ""
     verdicts: list[Verdict] = Field(default_factory=list)
 
     @property
@@ -149,6 +153,7 @@ class Question(Record):
             "prompt_version": self.prompt_version,
             "estimated_difficulty": self.estimated_difficulty if self.estimated_difficulty is not None else -1,
             "round": self.round,
+            "introduced_in": self.introduced_in,
             "hops": self.hops,
             "pass_rate": self.pass_rate if self.pass_rate is not None else -1.0,
             "discrimination": self.discrimination if self.discrimination is not None else 0.0,

@@ -38,7 +38,7 @@ EXPORT_SCHEMA = pa.schema([
     ("citations", pa.list_(pa.string())), ("document_ids", pa.list_(pa.string())),
     ("document_titles", pa.list_(pa.string())), ("chunk_ids", pa.list_(pa.string())),
     ("generator_model", pa.string()), ("prompt_id", pa.string()), ("prompt_version", pa.string()),
-    ("estimated_difficulty", pa.int64()), ("round", pa.int64()),
+    ("estimated_difficulty", pa.int64()), ("round", pa.int64()), ("introduced_in", pa.string()),
     ("hops", pa.int64()), ("pass_rate", pa.float64()), ("discrimination", pa.float64()), ("context", pa.string()),
 ])
 _VERSION = re.compile(r"^v(\d+)$")
@@ -52,10 +52,11 @@ def versions(bench_dir: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def writer_lock(bench_dir: Path, wait_s: float = 600.0) -> Iterator[None]:
+def writer_lock(bench_dir: Path, wait_s: float = 600.0, lock_name: str = ".lock",
+                busy: str = "another benchmint run is publishing to {dir}; try again when it ends") -> Iterator[None]:
     """One writer per benchmark; a second waits up to wait_s, then stops with a clear message."""
     bench_dir.mkdir(parents=True, exist_ok=True)
-    with open(bench_dir / ".lock", "a+") as fh:
+    with open(bench_dir / lock_name, "a+") as fh:
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -63,7 +64,7 @@ def writer_lock(bench_dir: Path, wait_s: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise BenchmintError(f"another benchmint run is publishing to {bench_dir}; try again when it ends") from None
+                    raise BenchmintError(busy.format(dir=bench_dir)) from None
                 time.sleep(0.5)
         try:
             yield
@@ -90,8 +91,13 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[Question],
-            manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str] | None = None) -> Path:
-    """Write the next version of benchmark `name`; returns its folder."""
+            manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str] | None = None,
+            retired: list[Question] | None = None) -> Path:
+    """Write the next version of benchmark `name`; returns its folder.
+
+    A question the parent version holds keeps its `introduced_in`; a new one gets this version.
+    `retired` are the parent's questions dropped on purpose (with `retired_reason`); any other
+    parent question missing from `accepted` is listed as retired "not selected by this build"."""
     if not accepted:
         raise NothingToPublish(f"no question was accepted for '{name}'; nothing was published")
     bench_dir = out_root / name
@@ -104,8 +110,18 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
         tmp.mkdir()
         try:
             final = bench_dir / version
-            manifest = _write_release(tmp, final.resolve(), name, version, existing[-1] if existing else None,
+            parent = existing[-1] if existing else None
+            parent_rows = _read_questions(bench_dir / parent) if parent else []
+            accepted, retired_now = _history(accepted, parent_rows, retired or [], version)
+            added = sum(q.introduced_in == version for q in accepted)
+            manifest = {**manifest, "changes": {"added": added, "retired": len(retired_now),
+                                                "kept": len(accepted) - added,
+                                                "retired_reasons": dict(Counter(q.retired_reason for q in retired_now))}}
+            manifest = _write_release(tmp, final.resolve(), name, version, parent,
                                       accepted, rejected, manifest, titles, contexts or {})
+            _write_jsonl(tmp / "retired.jsonl", [q.model_dump(mode="json") for q in retired_now])
+            (tmp / "CHANGELOG.md").write_text(changelog(name, version, parent, accepted, retired_now, titles),
+                                              encoding="utf-8")
             if final.exists():  # cannot happen under the lock; never overwrite regardless
                 raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
             _make_read_only(tmp)
@@ -117,6 +133,46 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
         os.symlink(version, link_tmp)
         os.replace(link_tmp, bench_dir / "latest")
     return final
+
+
+def _read_questions(folder: Path) -> list[dict[str, Any]]:
+    f = folder / "questions.jsonl"
+    return [json.loads(x) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()] if f.is_file() else []
+
+
+def _history(accepted: list[Question], parent_rows: list[dict[str, Any]], retired: list[Question],
+             version: str) -> tuple[list[Question], list[Question]]:
+    """(accepted with introduced_in set, the parent's questions this version retires, with the reason)."""
+    introduced = {r["id"]: r.get("introduced_in") or "" for r in parent_rows}
+    out = [q.model_copy(update={"introduced_in": q.introduced_in or introduced.get(q.id) or version}) for q in accepted]
+    kept = {q.id for q in out}
+    reasons = {q.id: q for q in retired}
+    gone = []
+    for r in parent_rows:
+        if r["id"] in kept:
+            continue
+        q = reasons.get(r["id"]) or Question.model_validate(r).model_copy(
+            update={"retired_reason": "not selected by this build"})
+        gone.append(q.model_copy(update={"retired_in": version,
+                                         "introduced_in": q.introduced_in or r.get("introduced_in", "")}))
+    return out, gone
+
+
+def changelog(name: str, version: str, parent: str | None, accepted: list[Question], retired: list[Question],
+              titles: dict[str, str]) -> str:
+    added = [q for q in accepted if q.introduced_in == version]
+    kept = [q for q in accepted if q.introduced_in != version]
+
+    def line(q: Question, extra: str = "") -> str:
+        src = ", ".join(titles.get(d, d[:12]) for d in q.document_ids)
+        return f"- `{q.id}` ({q.kind}, {src}): {q.question}{extra}"
+
+    lines = [f"# {name} {version}", "", f"Parent version: {parent or '(none)'}. "
+             f"{len(added)} added, {len(retired)} retired, {len(kept)} kept.", ""]
+    lines += [f"## Added ({len(added)})", "", *[line(q) for q in added], ""]
+    lines += [f"## Retired ({len(retired)})", "", *[line(q, f" — {q.retired_reason}") for q in retired], ""]
+    lines += [f"## Kept ({len(kept)})", "", *[line(q, f" (since {q.introduced_in})") for q in kept], ""]
+    return "\n".join(lines)
 
 
 def _write_release(folder: Path, final: Path, name: str, version: str, parent: str | None, accepted: list[Question],

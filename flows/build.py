@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from benchmint import progress
+from benchmint import __version__, progress
 from benchmint.config import BuildConfig, ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool, default_targets
@@ -79,8 +79,30 @@ def validate_task(chain: ValidatorChain, candidates: list[Question], ctx: Contex
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(out_root: str, name: str, accepted: list[Question], rejected: list[Question],
-                 manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str]) -> str:
-    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles, contexts))
+                 manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str],
+                 retired: list[Question] | None = None) -> str:
+    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles, contexts, retired))
+
+
+@task(name="recheck-published", cache_policy=NO_CACHE)
+def recheck_task(keep: list[Question], contamination: Any, runner: TargetRunner | None, ctx: Context,
+                 cfg: BuildConfig) -> tuple[list[Question], list[Question]]:
+    """Published questions of unchanged documents: retire those that became contaminated (a corpus
+    was added) or saturated (every target now answers them); keep the rest."""
+    kept, retired = [], []
+    checks = contamination.check(keep, ctx) if contamination is not None else [None] * len(keep)
+    mode = "with_document" if cfg.difficulty.with_document else "closed_book"
+    results = runner.run(keep, mode, ctx.chunks) if runner is not None else {}
+    for q, v in zip(keep, checks, strict=True):
+        rs = [r for r in results.get(q.id, []) if r.correct is not None]
+        if v is not None and not v.passed:
+            retired.append(q.model_copy(update={"retired_reason": f"contaminated: {v.reason}"}))
+        elif rs and all(r.correct for r in rs):
+            retired.append(q.model_copy(update={
+                "retired_reason": f"saturated: every target answers it ({', '.join(r.target for r in rs)})"}))
+        else:
+            kept.append(q)
+    return kept, retired
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_transient)
@@ -96,6 +118,33 @@ def generate_pair_task(generator: MultiHopGenerator, a: Chunk, da: Document, b: 
 @task(cache_policy=NO_CACHE)
 def plan_round_task(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:
     return agent.plan(questions, list(cfg.generation.kinds), cfg.generation.multi_hop)
+
+
+def refresh_fingerprint(cfg: BuildConfig) -> str:
+    """What, besides the documents, decides which published questions stay: the contamination
+    settings and the corpora's identities (registry entries, files' size and time), the targets,
+    the judges and the difficulty settings. A refresh whose documents and fingerprint are
+    unchanged has nothing to recheck."""
+    import hashlib
+    import json
+
+    from corpora.reference import _read_registry
+
+    registry = _read_registry(cfg.resolved_cache_dir())
+    refs = []
+    for ref in cfg.contamination.references:
+        path = Path(ref).expanduser()
+        if ref in registry:
+            refs.append(registry[ref])
+        elif path.exists():
+            st = path.stat()
+            refs.append({"path": str(path.resolve()), "size": st.st_size, "mtime": int(st.st_mtime)})
+        else:
+            refs.append(ref)
+    blob = {"contamination": cfg.contamination.model_dump(mode="json"), "references": refs,
+            "targets": [t.label for t in cfg.models.targets], "judges": [j.label for j in cfg.models.panel()],
+            "difficulty": cfg.difficulty.model_dump(mode="json"), "benchmint": __version__}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
@@ -148,11 +197,12 @@ def _slug(text: str, n: int = 24) -> str:
 @flow(name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
 def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     """Run the whole pipeline once and publish the next version. Returns a summary."""
-    cfg = BuildConfig.model_validate(config)
-    log = get_run_logger()
-    rep = progress.current.get()
-    t_start = time.monotonic()
+    return run_pipeline(BuildConfig.model_validate(config))
 
+
+def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+    """Documents from the sources and the feeds (tasks of the running flow)."""
+    rep = progress.current.get()
     rep.stage("reading sources")
     docs, skipped = load_sources_task(cfg.sources)
     if cfg.feeds:
@@ -161,19 +211,35 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
         known = {d.id for d in docs}
         docs += [d for d in feed_docs if d.id not in known]
         skipped += feed_skipped
+    return docs, skipped
+
+
+def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSource]] | None = None,
+                 keep: list[Question] | None = None, only_docs: set[str] | None = None,
+                 retire: list[Question] | None = None, kind: str = "build") -> dict[str, Any]:
+    """Generate, validate and publish. A refresh passes the documents it read (`loaded`), the
+    published questions to keep (`keep`: rechecked for contamination and saturation first) and
+    the documents to write new questions from (`only_docs`); it publishes only on a change."""
+    log = get_run_logger()
+    rep = progress.current.get()
+    t_start = time.monotonic()
+    docs, skipped = loaded if loaded is not None else load_all(cfg)
     for s in skipped:
         log.warning("skipped %s: %s", s.source, s.reason)
         rep.note(f"skipped {s.source}: {s.reason}")
     if not docs:
         raise SourceError(f"no readable document in {', '.join(cfg.sources + cfg.feeds)}; benchmint reads pdf, md, "
                           "txt and html files, and RSS/Atom feed entries" + (f" published after {cfg.since}" if cfg.since else ""))
-    chunks = interleave(docs, chunk_task(docs, cfg.chunking.max_tokens, cfg.chunking.overlap))
-    log.info("%d documents, %d chunks", len(docs), len(chunks))
+    all_chunks = interleave(docs, chunk_task(docs, cfg.chunking.max_tokens, cfg.chunking.overlap))
+    chunks = all_chunks if only_docs is None else [c for c in all_chunks if c.document_id in only_docs]
+    log.info("%d documents, %d chunks, %d to write questions from", len(docs), len(all_chunks), len(chunks))
     titles = {d.id: d.title for d in docs}
 
     cache_dir = cfg.resolved_cache_dir()
-    ctx = Context(config=cfg, documents={d.id: d for d in docs}, chunks={c.id: c for c in chunks},
+    ctx = Context(config=cfg, documents={d.id: d for d in docs}, chunks={c.id: c for c in all_chunks},
                   cache_dir=cache_dir, run_id=uuid.uuid4().hex[:12])
+    kept: list[Question] = []
+    retired: list[Question] = list(retire or [])  # with retired_reason set
     accepted: list[Question] = []
     rejected: list[Question] = []
     generated = 0
@@ -208,6 +274,11 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
                 measure.append(AnswerabilityValidator(runner, d.closed_book_max, d.closed_book))
             measure.append(DifficultyValidator(runner, d.band, d.with_document, panel, d.check_gold))
         chain = ValidatorChain(cfg, extra=[contamination] if contamination is not None else [], measure=measure)
+        if keep:
+            rep.stage(f"rechecking {len(keep)} published questions")
+            kept, rechecked = recheck_task(keep, contamination, runner, ctx, cfg)
+            retired += rechecked
+            chain.dedup.add_existing(kept, ctx)
         single = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
                                     cfg.generation.kinds, cfg.seed)
         multi = MultiHopGenerator(pool["generator"], max(1, cfg.generation.questions_per_chunk - 1), cfg.seed)
@@ -218,7 +289,7 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
         used: set[str] = set()
         plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
         stop = ""
-        for r in range(cfg.adaptive.rounds):
+        for r in range(cfg.adaptive.rounds if chunks else 0):
             if r == 0:
                 round_chunks = chunks if cfg.adaptive.rounds == 1 else chunks[: cfg.adaptive.chunks_per_round]
             else:
@@ -229,7 +300,7 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
                     stop = "no chunk left to probe"
                     break
             if plan.multi_hop > 0 and pairs is None:
-                pairs = {a: ctx.chunks[b] for a, b in pair_chunks(chunks, ctx.embedder).items()}
+                pairs = {a: ctx.chunks[b] for a, b in pair_chunks(all_chunks, ctx.embedder).items()}
             steps = plan_steps(round_chunks, plan, single, pairs or {}, adaptive=r > 0)
             rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
             tokens0 = _completion_tokens(pool)
@@ -289,7 +360,8 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
             log.info("round %d: %s", r, rnd)
             if stop:
                 break
-        stop = stop or ("chunks exhausted" if cfg.adaptive.rounds == 1 else f"{cfg.adaptive.rounds} rounds done")
+        stop = stop or ("no new document" if not chunks else "chunks exhausted" if cfg.adaptive.rounds == 1
+                        else f"{cfg.adaptive.rounds} rounds done")
         done = len(used)
         usage = pool.usage.as_dict()
         model_seconds = pool.usage.model_seconds()
@@ -308,6 +380,8 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
                                   reason=f"passed every validator, beyond the requested {cfg.questions} questions"))
     rejected.extend(surplus)
 
+    new_accepted = len(accepted)
+    accepted = kept + accepted
     rejections = Counter(v.validator for q in rejected for v in q.verdicts if v.blocking and not v.passed)
     manifest = {
         "config": cfg.public_dict(),
@@ -317,7 +391,7 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
                            **({"published_at": d.published_at.isoformat()} if d.published_at else {})} for d in docs],
             "feeds": list(cfg.feeds), "since": cfg.since,
             "skipped": [s.model_dump() for s in skipped],
-            "chunks": len(chunks), "chunks_used": done,
+            "chunks": len(all_chunks), "chunks_used": done,
         },
         "models": {role: spec.label for role, spec in roles.items()},
         "targets": [t.label for t in cfg.models.targets],
@@ -325,6 +399,7 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
         "rounds": rounds,
         "stopped_because": stop,
         "missing": missing,
+        "refresh_fingerprint": refresh_fingerprint(cfg),
         "contamination": contamination.describe() if contamination is not None else {"enabled": False, "corpora": []},
         "prompts": prompts,
         "validators": chain.summary(),
@@ -336,17 +411,23 @@ def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     }
     summary = {"name": cfg.name, "accepted": len(accepted), "rejected": len(rejected), "generated": generated,
                "skipped": [s.model_dump() for s in skipped], "rejections_by_validator": dict(rejections),
-               "token_usage": usage, "chunks_used": done, "chunks": len(chunks), "release": None,
+               "token_usage": usage, "chunks_used": done, "chunks": len(all_chunks), "release": None,
+               "kind": kind, "added": new_accepted, "kept": len(kept),
+               "retired": [{"id": q.id, "question": q.question, "reason": q.retired_reason} for q in retired],
                "rounds": [{k: x[k] for k in ("round", "generated", "accepted", "mean_target_pass_rate")} for x in rounds],
                "missing": missing, "stopped_because": stop}
+    if kind == "refresh" and not new_accepted and not retired:
+        summary["timing"] = {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)}
+        _artifact(cfg.name, summary, "unchanged: no question added or retired; no new version published")
+        return summary
     if not accepted:
         _artifact(cfg.name, summary, "nothing published: no question was accepted")
         reasons = ", ".join(f"{k}: {n}" for k, n in rejections.most_common()) or "no candidate was generated"
         raise NothingToPublish(f"no question was accepted from {generated} candidates ({reasons}); "
                                "nothing was published. Try more or longer documents, or a stronger --model")
     rep.stage("publishing")
-    contexts = {c.id: c.text for c in chunks}
-    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts)
+    contexts = {c.id: c.text for c in all_chunks}
+    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts, retired)
     summary["release"] = release
     summary["version"] = Path(release).name
     summary["timing"] = {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)}

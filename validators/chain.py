@@ -29,6 +29,10 @@ class ValidatorChain:
         self.on_survivors = [*(extra or []), DedupValidator(config.dedup.threshold), *(measure or [])]
         self.counts: dict[str, Counter] = {v.name: Counter() for v in [*self.per_question, *self.on_survivors]}
 
+    @property
+    def dedup(self) -> DedupValidator:
+        return next(v for v in self.on_survivors if isinstance(v, DedupValidator))
+
     def run(self, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:
         for validator in self.per_question:
             for q, v in zip(candidates, _safe_check(validator, candidates, ctx), strict=True):
