@@ -56,3 +56,33 @@ def diff(d: Path, a: str, b: str) -> dict[str, Any]:
             "added": [qb[i] for i in qb if i not in qa],
             "removed": [qa[i] for i in qa if i not in qb],
             "kept": [qb[i] for i in qb if i in qa]}
+
+
+def push_to_hub(release: Path, repo: str) -> str:
+    """Publish a release's configs (all and one per kind, split `test`) to the Hugging Face Hub with
+    `datasets`. Needs a network and a token (HF_TOKEN, or `huggingface-cli login`); says which is missing."""
+    import os
+
+    from benchmint.errors import ConfigError
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        raise ConfigError("cannot push to the Hub: HF_HUB_OFFLINE is set (benchmint sets it unless you do); "
+                          "with a network, run with HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0")
+    try:
+        from huggingface_hub import get_token
+    except ImportError:  # pragma: no cover - datasets depends on huggingface_hub
+        get_token = None
+    if not os.environ.get("HF_TOKEN") and (get_token is None or not get_token()):
+        raise ConfigError("cannot push to the Hub: no token; set HF_TOKEN or run `huggingface-cli login`")
+    import datasets
+
+    m = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    kinds = sorted(m.get("counts", {}).get("by_kind", {}))
+    try:
+        for config, file in [("all", "questions.parquet"), *[(k, f"{k}.parquet") for k in kinds]]:
+            ds = datasets.load_dataset("parquet", data_files={"test": str(release / file)}, split="test")
+            ds.push_to_hub(repo, config_name=config, split="test",
+                           commit_message=f"benchmint {m.get('name')} {m.get('version')}: {config}")
+    except Exception as exc:  # noqa: BLE001 - network and Hub errors, reported as one line
+        raise SourceError(f"pushing {release} to {repo} failed: {type(exc).__name__}: {str(exc)[:200]}") from None
+    return f"https://huggingface.co/datasets/{repo}"

@@ -69,6 +69,7 @@ def build(
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Budget: stop after this many completion tokens (all roles).")] = None,
     feed: Annotated[Optional[list[str]], typer.Option("--feed", help="An RSS / Atom / arXiv API feed URL; repeatable.")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Feeds: only entries published after YYYY-MM-DD (or 30d, 12h, 2w).")] = None,
+    push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", help="Also publish the new version to this Hub dataset repo.")] = None,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
@@ -107,6 +108,17 @@ def build(
     except KeyboardInterrupt:
         _fail("interrupted; nothing was published", 130)
     _print_summary(summary)
+    if push_to_hub:
+        _push(Path(summary["release"]), push_to_hub)
+
+
+def _push(release: Path, repo: str) -> None:
+    from benchmint import catalog
+
+    try:
+        out.print(f"pushed {release} to {catalog.push_to_hub(release, repo)}", highlight=False)
+    except BenchmintError as exc:
+        _fail(f"{release} is published locally, but {exc}")
 
 
 @app.command()
@@ -391,6 +403,26 @@ def init(
     template = (Path(__file__).parent / "init_template.yaml").read_text(encoding="utf-8")
     target.write_text(template.replace("{name}", name).replace("{file}", str(target)), encoding="utf-8")
     out.print(f"wrote {target}: add sources or feeds, then `benchmint build --config {target}`", highlight=False)
+
+
+@app.command()
+def push(
+    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
+    version_: Annotated[Optional[str], typer.Argument(metavar="VERSION", help="v1, v2, ... (default: latest).")] = None,
+    repo: Annotated[str, typer.Option("--repo", help="Hub dataset repository, e.g. my-org/my-bench.")] = "",
+    output_dir: Annotated[str, typer.Option("--output-dir", help="Where releases are (default outputs).")] = "outputs",
+) -> None:
+    """Publish a version to the Hugging Face Hub with `datasets` (needs a network and a token)."""
+    from benchmint import catalog
+
+    if not repo:
+        _fail("name the Hub repository: --repo ORG/NAME", 2)
+    try:
+        d = catalog.bench_dir(output_dir, name)
+        url = catalog.push_to_hub(d / catalog.resolve_version(d, version_), repo)
+    except BenchmintError as exc:
+        _fail(str(exc))
+    out.print(f"pushed to {url}", highlight=False)
 
 
 @app.command()

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
+                               update_progress_artifact)
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import __version__, progress
@@ -289,6 +290,9 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         used: set[str] = set()
         plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
         stop = ""
+        progress_id = create_progress_artifact(
+            progress=0.0, key=f"progress-{_slug(cfg.name, 40)}",
+            description=f"{cfg.name}: accepted questions, as a share of the {cfg.questions} wanted") if chunks else None
         for r in range(cfg.adaptive.rounds if chunks else 0):
             if r == 0:
                 round_chunks = chunks if cfg.adaptive.rounds == 1 else chunks[: cfg.adaptive.chunks_per_round]
@@ -343,6 +347,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                                                    if v.blocking and not v.passed)
                 rnd["pass_rates"] += [q.pass_rate for q in candidates if q.pass_rate is not None]
                 rep.advance(min(len(accepted), cfg.questions), cfg.questions, len(used), len(chunks))
+                update_progress_artifact(progress_id, progress=min(100.0, 100.0 * len(accepted) / cfg.questions))
                 if len(accepted) >= cfg.questions:
                     stop = f"{cfg.questions} questions accepted"
                     break
@@ -428,6 +433,11 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
     rep.stage("publishing")
     contexts = {c.id: c.text for c in all_chunks}
     release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts, retired)
+    create_table_artifact(
+        key=f"validators-{_slug(cfg.name, 40)}", description=f"{cfg.name}: candidates passed and failed per validator",
+        table=[{"validator": k, "passed": v["passed"], "failed": v["failed"]} for k, v in chain.summary().items()])
+    create_markdown_artifact(markdown=(Path(release) / "CHANGELOG.md").read_text(encoding="utf-8"),
+                             key=f"changelog-{_slug(cfg.name, 40)}", description=f"{cfg.name} {Path(release).name}")
     summary["release"] = release
     summary["version"] = Path(release).name
     summary["timing"] = {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)}

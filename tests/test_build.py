@@ -73,6 +73,13 @@ def test_build_records_a_summary_artifact(built):
     arts = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=30).raise_for_status().json()
     assert arts and arts[0]["type"] == "markdown" and "published" in arts[0]["description"]
     assert "| accepted | rejected |" in arts[0]["data"]
+    body = {"artifacts": {"key": {"any_": ["validators-e2e", "progress-e2e", "changelog-e2e"]}}, "limit": 20,
+            "offset": 0, "sort": "CREATED_DESC"}
+    by_key = {a["key"]: a for a in
+              httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=30).raise_for_status().json()}
+    assert by_key["validators-e2e"]["type"] == "table" and "grounding" in str(by_key["validators-e2e"]["data"])
+    assert by_key["progress-e2e"]["type"] == "progress" and float(by_key["progress-e2e"]["data"]) == 100.0
+    assert by_key["changelog-e2e"]["type"] == "markdown" and "## Added" in by_key["changelog-e2e"]["data"]
 
 
 def test_rebuild_makes_zero_calls_and_keeps_v1(built):

@@ -137,3 +137,16 @@ def test_init_writes_a_definition_that_loads_and_names_unknown_keys(tmp_path):
         f.write("difficulty_band: [0, 1]\n")
     with pytest.raises(Exception, match="unknown key 'difficulty_band'"):
         load_config(tmp_path / "nightly.yaml", {"feeds": ["http://127.0.0.1:1/rss"]})
+
+
+def test_push_to_hub_without_a_network_says_why(exported, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    out = str(exported.parent.parent)
+    r = subprocess.run([sys.executable, "-m", "benchmint.cli", "push", "korvath", "--repo", "me/korvath",
+                        "--output-dir", out], capture_output=True, text=True, env={**env, "HF_HUB_OFFLINE": "1"},
+                       timeout=120)
+    assert r.returncode == 1 and "HF_HUB_OFFLINE is set" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "benchmint.cli", "push", "korvath", "--repo", "me/korvath",
+                        "--output-dir", out], capture_output=True, text=True, timeout=120,
+                       env={**env, "HF_HUB_OFFLINE": "0", "HF_TOKEN": "", "HF_HOME": str(tmp_path / "hf")})
+    assert r.returncode == 1 and "no token" in r.stderr
