@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/contamination.py
 	$(BIN)/python bench/adaptive.py
+	$(BIN)/python bench/refresh.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
