@@ -160,19 +160,19 @@ def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
     return roles
 
 
-def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, single: SingleHopGenerator, pairs: dict[str, Chunk],
-               adaptive: bool) -> list[tuple[Chunk, str, Chunk | None]]:
+def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, pairs: dict[str, Chunk],
+               start: int = 0) -> list[tuple[Chunk, str, Chunk | None]]:
     """(chunk, kind, partner chunk for multi-hop or None) per generation step of a round.
 
-    A share `plan.multi_hop` of the steps (spread evenly) pair the chunk with its partner;
-    round 0 keeps the kinds' turn-taking by chunk index, adaptive rounds cycle the plan's kinds.
+    The kinds take turns over the steps in the plan's order (`start`: steps taken before, so the
+    turns go on across rounds); a share `plan.multi_hop` of the steps (spread evenly) pair the
+    chunk with its partner for a multi-hop question.
     """
     steps = []
     for k, c in enumerate(round_chunks):
         partner = pairs.get(c.id)
         hop = partner is not None and math.ceil((k + 1) * plan.multi_hop) > math.ceil(k * plan.multi_hop)
-        kind = plan.kinds[k % len(plan.kinds)] if adaptive else single.kind_for(c)
-        steps.append((c, kind, partner if hop else None))
+        steps.append((c, plan.kinds[(start + k) % len(plan.kinds)], partner if hop else None))
     return steps
 
 
@@ -288,6 +288,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         prompts = single.prompts()
         rounds: list[dict[str, Any]] = []
         used: set[str] = set()
+        steps_taken = 0
         plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
         stop = ""
         progress_id = create_progress_artifact(
@@ -305,7 +306,8 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                     break
             if plan.multi_hop > 0 and pairs is None:
                 pairs = {a: ctx.chunks[b] for a, b in pair_chunks(all_chunks, ctx.embedder).items()}
-            steps = plan_steps(round_chunks, plan, single, pairs or {}, adaptive=r > 0)
+            steps = plan_steps(round_chunks, plan, pairs or {}, start=steps_taken)
+            steps_taken += len(steps)
             rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
             tokens0 = _completion_tokens(pool)
             rnd = {"round": r, "generated": 0, "accepted": 0, "rejected": 0, "rejected_by_validator": Counter(),
