@@ -103,7 +103,7 @@ Kind = Literal["open", "mcq", "numeric", "tf"]
 
 class GenerationConfig(Record):
     questions_per_chunk: int = Field(default=3, ge=1, le=10)
-    # the question mix: kinds take turns over the chunks (list a kind twice to weight it)
+    # the question mix: kinds take turns over the generation steps (list a kind twice to weight it)
     kinds: list[Kind] = Field(default_factory=lambda: ["open", "mcq"], min_length=1)
     # share of generation steps that write multi-hop questions over two chunks (0: none)
     multi_hop: float = Field(default=0.0, ge=0, le=1)

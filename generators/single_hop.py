@@ -110,8 +110,8 @@ class SingleHopGenerator:
                  kinds: list[str] | None = None, seed: int = 0, prompt: Prompt | None = None):
         self.client = client
         self.n = questions_per_chunk
-        # the mix: kinds take turns over the chunks (sorted, so the config's order does not matter;
-        # a kind listed twice weighs double)
+        # the kinds this generator writes; the build flow names one per step (kind_for is the
+        # fallback when a caller gives none)
         self.kinds = tuple(sorted(kinds or ["open", "mcq"]))
         self.seed = seed
         self.prompt = prompt or load_prompt("single_hop")
