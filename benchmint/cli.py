@@ -95,18 +95,7 @@ def build(
     # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console, transient=False) as prog:
-            token = progress.current.set(RichReporter(prog))
-            try:
-                summary = build_benchmark(cfg.model_dump(mode="json"))
-            finally:
-                progress.current.reset(token)
-    except BenchmintError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was published", 130)
+    summary = _with_progress(build_benchmark, cfg.model_dump(mode="json"))
     _print_summary(summary)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
@@ -138,18 +127,7 @@ def refresh(
     from flows.refresh import refresh_benchmark
 
     signal.signal(signal.SIGTERM, _interrupt)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console, transient=False) as prog:
-            token = progress.current.set(RichReporter(prog))
-            try:
-                summary = refresh_benchmark(json.loads(cfg.model_dump_json()), wait)
-            finally:
-                progress.current.reset(token)
-    except BenchmintError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was published", 130)
+    summary = _with_progress(refresh_benchmark, json.loads(cfg.model_dump_json()), wait)
     if summary["release"] is None:
         out.print(summary.get("message") or f"unchanged: {name} stays at {summary['refreshed_from']}; no new version",
                   highlight=False)
@@ -213,6 +191,22 @@ def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]
                      **{k: v for k, v in overrides.items() if v is not None}}
         overrides.setdefault("output_dir", stored.get("output_dir", "outputs"))
     return load_config(config, overrides)
+
+
+def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and its result
+    """Run a flow under the rich progress display; user errors and Ctrl-C end as one line."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as prog:
+            token = progress.current.set(RichReporter(prog))
+            try:
+                return flow_fn(*args)
+            finally:
+                progress.current.reset(token)
+    except BenchmintError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was published", 130)
 
 
 def _print_summary(s: dict) -> None:
