@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmint.env import iter_jsonl
 from benchmint.errors import SourceError
-from benchmint.release import versions
+from benchmint.release import read_questions, versions
 
 
 def bench_dir(output_dir: str | Path, name: str) -> Path:
@@ -34,7 +33,7 @@ def manifest(d: Path, version: str) -> dict[str, Any]:
 
 
 def questions(d: Path, version: str) -> list[dict[str, Any]]:
-    return [row for _, row in iter_jsonl(d / version / "questions.jsonl", "the release is damaged")]
+    return read_questions(d / version)
 
 
 def version_rows(d: Path) -> list[dict[str, Any]]:
@@ -63,9 +62,10 @@ def push_to_hub(release: Path, repo: str) -> str:
     `datasets`. Needs a network and a token (HF_TOKEN, or `huggingface-cli login`); says which is missing."""
     import os
 
+    from benchmint.env import env_flag
     from benchmint.errors import ConfigError
 
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+    if env_flag("HF_HUB_OFFLINE"):
         raise ConfigError("cannot push to the Hub: HF_HUB_OFFLINE is set (benchmint sets it unless you do); "
                           "with a network, run with HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0")
     try:

@@ -33,6 +33,11 @@ def apply_offline_defaults(**extra: str) -> None:
         os.environ.setdefault(key, value)
 
 
+def env_flag(name: str) -> bool:
+    """An on/off environment variable (1, true, yes, on) is on."""
+    return (os.environ.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def package_dir(module: str) -> Path | None:
     """Where an installed top-level package lives, without importing it."""
     try:

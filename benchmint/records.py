@@ -129,6 +129,10 @@ class Question(Record):
                 return v
         return None
 
+    def source_text(self, texts: dict[str, str]) -> str:
+        """The text of the chunks the question was written from (`texts`: chunk id -> text)."""
+        return "\n\n".join(texts[c] for c in self.chunk_ids if c in texts)
+
     def export_row(self, titles: dict[str, str] | None = None,
                    contexts: dict[str, str] | None = None) -> dict[str, Any]:
         """One flat row, the same schema for every kind (for parquet / datasets)."""
@@ -158,7 +162,7 @@ class Question(Record):
             "pass_rate": self.pass_rate if self.pass_rate is not None else -1.0,
             "discrimination": self.discrimination if self.discrimination is not None else 0.0,
             # the source text the question was written from (for evaluation with the document)
-            "context": "\n\n".join(contexts[c] for c in self.chunk_ids if c in contexts),
+            "context": self.source_text(contexts),
         }
 
 

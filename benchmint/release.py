@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmint import __version__
+from benchmint.env import iter_jsonl
 from benchmint.errors import BenchmintError, NothingToPublish
 from benchmint.exports import write_inspect_task, write_lm_eval_tasks
 from benchmint.records import Question
@@ -111,7 +112,7 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
         try:
             final = bench_dir / version
             parent = existing[-1] if existing else None
-            parent_rows = _read_questions(bench_dir / parent) if parent else []
+            parent_rows = read_questions(bench_dir / parent) if parent else []
             accepted, retired_now = _history(accepted, parent_rows, retired or [], version)
             added = sum(q.introduced_in == version for q in accepted)
             manifest = {**manifest, "changes": {"added": added, "retired": len(retired_now),
@@ -135,9 +136,10 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
     return final
 
 
-def _read_questions(folder: Path) -> list[dict[str, Any]]:
+def read_questions(folder: Path) -> list[dict[str, Any]]:
+    """A published version's questions.jsonl rows ([] when the file is absent)."""
     f = folder / "questions.jsonl"
-    return [json.loads(x) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()] if f.is_file() else []
+    return [row for _, row in iter_jsonl(f, "the release is damaged")] if f.is_file() else []
 
 
 def _history(accepted: list[Question], parent_rows: list[dict[str, Any]], retired: list[Question],

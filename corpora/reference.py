@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from benchmint.config import cache_root
-from benchmint.env import iter_jsonl, package_dir
+from benchmint.env import env_flag, iter_jsonl, package_dir
 from benchmint.errors import ConfigError, SourceError
 from benchmint.records import Question, Record
 
@@ -326,12 +326,8 @@ def corpus_from_records(name: str, rows: Iterable[dict[str, Any]], fields: Field
 # --------------------------------------------------------------------------- loading with datasets
 
 
-def _truthy(v: str | None) -> bool:
-    return (v or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def hub_offline() -> bool:
-    return _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
+    return env_flag("HF_HUB_OFFLINE") or env_flag("HF_DATASETS_OFFLINE")
 
 
 def _data_files(folder: Path) -> tuple[str, list[str]]:

@@ -32,11 +32,12 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint.config import ModelSpec, cache_root, parse_model_ref
-from benchmint.env import iter_jsonl
 from benchmint.errors import SourceError
 from benchmint.llm import ModelClient, ModelPool
 from benchmint.records import Question
+from benchmint.release import read_questions
 from benchmint.stats import mean_with_ci, paired_difference
+from flows.build import _slug
 from validators.judges import JudgePanel
 from validators.scoring import Mode, TargetResult, TargetRunner
 
@@ -53,7 +54,7 @@ def resolve_release(path: str | Path) -> Path:
 
 def load_release(release: Path) -> tuple[list[Question], dict[str, str], dict[str, Any]]:
     """(questions, source text by question id, manifest)."""
-    questions = [Question.model_validate(row) for _, row in iter_jsonl(release / "questions.jsonl", "the release is damaged")]
+    questions = [Question.model_validate(row) for row in read_questions(release)]
     contexts: dict[str, str] = {}
     parquet = release / "questions.parquet"
     if parquet.is_file():
@@ -71,12 +72,14 @@ def slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "model"
 
 
+def cluster(q: Question) -> str:
+    """The cluster of a question for the intervals: its (first) source document."""
+    return q.document_ids[0] if q.document_ids else q.id
+
+
 def score_results(questions: list[Question], results: dict[str, TargetResult]) -> dict[str, Any]:
     """Accuracy overall and per kind, clustered by source document; missing replies count as wrong
     and are reported."""
-    def cluster(q: Question) -> str:
-        return q.document_ids[0] if q.document_ids else q.id
-
     scores = [1.0 if results[q.id].correct else 0.0 for q in questions]
     overall = mean_with_ci(scores, [cluster(q) for q in questions])
     by_kind: dict[str, dict[str, Any]] = {}
@@ -94,7 +97,7 @@ def per_question(questions: list[Question], results: dict[str, TargetResult]) ->
 
 def paired(questions: list[Question], scores: dict[str, dict[str, TargetResult]], model: str) -> dict[str, Any]:
     mine = [1.0 if scores[model][q.id].correct else 0.0 for q in questions]
-    clusters = [q.document_ids[0] if q.document_ids else q.id for q in questions]
+    clusters = [cluster(q) for q in questions]
     out = {}
     for other, res in scores.items():
         if other == model:
@@ -189,7 +192,7 @@ def evaluate_models(release: str, models: list[Any], judges: list[Any] | None = 
     chart(board, out_dir / "leaderboard.png", title)
     leaderboard["chart"] = str(out_dir / "leaderboard.png")
     create_table_artifact(
-        key=f"eval-{slug(title).lower().replace('.', '-').replace('_', '-')[:50]}",
+        key=f"eval-{_slug(title, 50)}",
         table=[{"rank": b["rank"], "model": b["model"], "accuracy": round(b["accuracy"]["mean"], 3),
                 "95% CI": f"[{b['accuracy']['ci_low']:.3f}, {b['accuracy']['ci_high']:.3f}]",
                 "missing": b["missing"]} for b in board],

@@ -21,17 +21,16 @@ message naming the lock.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 
-from benchmint import progress
+from benchmint import catalog, progress
 from benchmint.config import BuildConfig
 from benchmint.errors import SourceError
 from benchmint.records import Question
-from benchmint.release import versions, writer_lock
+from benchmint.release import read_questions, versions, writer_lock
 from flows.build import _artifact, load_all, refresh_fingerprint, run_pipeline
 
 
@@ -40,10 +39,8 @@ def latest_state(bench_dir: Path) -> tuple[str, dict[str, Any], list[Question]]:
     if not found:
         raise SourceError(f"no published version of '{bench_dir.name}' in {bench_dir.parent}/ to refresh; "
                           f"build it first: benchmint build --config FILE")
-    latest = bench_dir / found[-1]
-    manifest = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))
-    rows = [json.loads(x) for x in (latest / "questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    return found[-1], manifest, [Question.model_validate(r) for r in rows]
+    rows = read_questions(bench_dir / found[-1])
+    return found[-1], catalog.manifest(bench_dir, found[-1]), [Question.model_validate(r) for r in rows]
 
 
 @flow(name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)

@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from benchmint.config import ContaminationSettings
-from benchmint.env import iter_jsonl
 from benchmint.errors import ConfigError
-from benchmint.release import versions
+from benchmint.release import read_questions, versions
 from corpora.reference import ReferenceCorpus, corpus_from_questions, default_corpora, resolve_reference
 from validators.contamination import ContaminationConfig, ContaminationValidator
 
@@ -39,14 +38,10 @@ def retired_questions(bench_dir: Path) -> list[dict[str, Any]]:
     if len(found) < 2:
         return []
 
-    def rows(v: str) -> list[dict[str, Any]]:
-        f = bench_dir / v / "questions.jsonl"
-        return [row for _, row in iter_jsonl(f, "the release is damaged")] if f.is_file() else []
-
-    current = {r["id"] for r in rows(found[-1])}
+    current = {r["id"] for r in read_questions(bench_dir / found[-1])}
     retired: dict[str, dict[str, Any]] = {}
     for v in found[:-1]:
-        for r in rows(v):
+        for r in read_questions(bench_dir / v):
             if r["id"] not in current:
                 retired.setdefault(r["id"], r)
     return list(retired.values())

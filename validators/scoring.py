@@ -315,7 +315,7 @@ class TargetResult:
 
 
 def context_for(question: Question, chunks: dict[str, Chunk]) -> str:
-    return "\n\n".join(chunks[c].text for c in question.chunk_ids if c in chunks)
+    return question.source_text({c: chunks[c].text for c in question.chunk_ids if c in chunks})
 
 
 class TargetRunner:
