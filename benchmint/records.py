@@ -105,6 +105,8 @@ class Question(Record):
     estimated_difficulty: int | None = None
     round: int = 0
     hops: int = 1  # chunks the question needs (multi-hop: 2 or more, every hop cited)
+    tactic: str = ""  # the harder form it was written in (generators/prompts/tactics.yaml), "" for plain
+    derivation: str = ""  # numeric:computed: the arithmetic over cited numbers that gives the answer
     # measured on the target models (difficulty validator); None when not measured
     pass_rate: float | None = None
     discrimination: float | None = None
@@ -159,6 +161,8 @@ class Question(Record):
             "round": self.round,
             "introduced_in": self.introduced_in,
             "hops": self.hops,
+            "tactic": self.tactic,
+            "derivation": self.derivation,
             "pass_rate": self.pass_rate if self.pass_rate is not None else -1.0,
             "discrimination": self.discrimination if self.discrimination is not None else 0.0,
             # the source text the question was written from (for evaluation with the document)

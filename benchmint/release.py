@@ -40,7 +40,8 @@ EXPORT_SCHEMA = pa.schema([
     ("document_titles", pa.list_(pa.string())), ("chunk_ids", pa.list_(pa.string())),
     ("generator_model", pa.string()), ("prompt_id", pa.string()), ("prompt_version", pa.string()),
     ("estimated_difficulty", pa.int64()), ("round", pa.int64()), ("introduced_in", pa.string()),
-    ("hops", pa.int64()), ("pass_rate", pa.float64()), ("discrimination", pa.float64()), ("context", pa.string()),
+    ("hops", pa.int64()), ("tactic", pa.string()), ("derivation", pa.string()),
+    ("pass_rate", pa.float64()), ("discrimination", pa.float64()), ("context", pa.string()),
 ])
 _VERSION = re.compile(r"^v(\d+)$")
 

@@ -160,19 +160,24 @@ def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
     return roles
 
 
-def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, pairs: dict[str, Chunk],
-               start: int = 0) -> list[tuple[Chunk, str, Chunk | None]]:
+def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
+               pairs: dict[str, Chunk]) -> list[tuple[Chunk, str, Chunk | None]]:
     """(chunk, kind, partner chunk for multi-hop or None) per generation step of a round.
 
-    The kinds take turns over the steps in the plan's order (`start`: steps taken before, so the
-    turns go on across rounds); a share `plan.multi_hop` of the steps (spread evenly) pair the
-    chunk with its partner for a multi-hop question.
+    A share `plan.multi_hop` of the steps (spread evenly) pair the chunk with its partner for a
+    multi-hop question; the kinds (or their harder forms) take turns over the other steps in the
+    plan's order.
     """
     steps = []
+    turn = 0
     for k, c in enumerate(round_chunks):
         partner = pairs.get(c.id)
         hop = partner is not None and math.ceil((k + 1) * plan.multi_hop) > math.ceil(k * plan.multi_hop)
-        steps.append((c, plan.kinds[(start + k) % len(plan.kinds)], partner if hop else None))
+        if hop:
+            steps.append((c, "multi_hop", partner))
+        else:
+            steps.append((c, plan.kinds[turn % len(plan.kinds)], None))
+            turn += 1
     return steps
 
 
@@ -283,12 +288,12 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         single = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
                                     cfg.generation.kinds, cfg.seed)
         multi = MultiHopGenerator(pool["generator"], max(1, cfg.generation.questions_per_chunk - 1), cfg.seed)
-        agent = AdaptiveAgent(pool["generator"], cfg.adaptive.sample) if cfg.adaptive.rounds > 1 else None
+        agent = (AdaptiveAgent(pool["generator"], cfg.adaptive.sample, tactics=cfg.adaptive.tactics)
+                 if cfg.adaptive.rounds > 1 else None)
         pairs: dict[str, Chunk] | None = None
         prompts = single.prompts()
         rounds: list[dict[str, Any]] = []
         used: set[str] = set()
-        steps_taken = 0
         plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
         stop = ""
         progress_id = create_progress_artifact(
@@ -306,8 +311,8 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                     break
             if plan.multi_hop > 0 and pairs is None:
                 pairs = {a: ctx.chunks[b] for a, b in pair_chunks(all_chunks, ctx.embedder).items()}
-            steps = plan_steps(round_chunks, plan, pairs or {}, start=steps_taken)
-            steps_taken += len(steps)
+            # each adaptive round starts its own plan's turns, in its order (untried shapes first)
+            steps = plan_steps(round_chunks, plan, pairs or {})
             rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
             tokens0 = _completion_tokens(pool)
             rnd = {"round": r, "generated": 0, "accepted": 0, "rejected": 0, "rejected_by_validator": Counter(),
@@ -330,8 +335,10 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                     else:
                         qs, err = generate_task.with_options(
                             task_run_name=f"generate-r{r}-{_slug(doc.title)}-c{chunk.index}")(single, chunk, doc, r, kind, focus)
-                        if kind == "tf":
+                        if kind.startswith("tf"):
                             prompts[single.tf_prompt.id] = single.tf_prompt.version
+                        if ":" in kind:
+                            prompts[single.tactics.id] = single.tactics.version
                     used.add(chunk.id)
                     rnd["chunks"] += 1
                     if err:

@@ -3,9 +3,12 @@
 After a round, the agent is shown a sample of questions the targets failed and
 passed (with the gold answers and the targets' replies) and names the failure
 patterns. The next round then
-- favours the question shapes (kind, single or multi-hop) with the lowest
-  measured pass rate, so the mix moves toward what the targets get wrong, and
-  tries the shapes not measured yet (multi-hop questions included);
+- favours the question shapes with the lowest measured pass rate, so the mix
+  moves toward what the targets get wrong, and tries the shapes not measured
+  yet. A shape is a configured kind, a harder form of a kind (a tactic from
+  generators/prompts/tactics.yaml: computed numbers, near-miss choices, reworded
+  questions, subtle false statements) or multi-hop; a shape tried often enough
+  that never yields a measured question (all its candidates rejected) is dropped;
 - returns first to the chunks whose questions the targets failed, then to
   unused chunks;
 - appends a focus block (the patterns, and failed examples) to every
@@ -16,7 +19,7 @@ New questions go through every validator like any other.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,14 +46,21 @@ class RoundPlan:
 
 
 def shape(q: Question) -> str:
-    return "multi_hop" if q.hops > 1 else q.kind
+    if q.hops > 1:
+        return "multi_hop"
+    return f"{q.kind}:{q.tactic}" if q.tactic else q.kind
+
+
+def _results(q: Question) -> list[dict]:
+    """The targets' graded replies (difficulty validator), missing ones left out."""
+    v = q.verdict("difficulty")
+    if v is None:
+        return []
+    return [r for r in v.evidence.get("results", []) if r.get("reply") is not None and r.get("correct") is not None]
 
 
 def _replies(q: Question) -> str:
-    v = q.verdict("difficulty")
-    if v is None:
-        return ""
-    rs = [r for r in v.evidence.get("results", []) if r.get("reply") is not None]
+    rs = _results(q)
     return "; ".join(f"{r['target']}: {str(r['reply'])[:80]!r} ({'right' if r['correct'] else 'wrong'})" for r in rs)
 
 
@@ -60,9 +70,12 @@ def _show(q: Question) -> str:
 
 
 class AdaptiveAgent:
-    def __init__(self, client: ModelClient, sample: int = 6, max_patterns: int = 4):
+    def __init__(self, client: ModelClient, sample: int = 6, max_patterns: int = 4,
+                 tactics: list[str] | None = None, barren_after: int = 2):
         self.client = client
         self.sample = sample
+        self.tactics = list(tactics or [])  # the harder forms the rounds may try
+        self.barren_after = barren_after  # candidates of a shape, none measured: the shape is dropped
         self.max_patterns = max_patterns
         self.prompt = load_prompt("adaptive_patterns")
 
@@ -70,11 +83,31 @@ class AdaptiveAgent:
     def measured(questions: list[Question]) -> list[Question]:
         return [q for q in questions if q.pass_rate is not None]
 
-    def split(self, questions: list[Question]) -> tuple[list[Question], list[Question]]:
-        """(failed, passed) samples: lowest pass rates first, highest first."""
-        m = self.measured(questions)
+    @staticmethod
+    def failures(questions: list[Question]) -> list[Question]:
+        """The measured questions the targets failed: pass rate below 0.5, lowest first. When there
+        is none (a weak target fails everything and a strong one passes everything, so every rate
+        is 0.5), the questions the strongest target got wrong: those are the ones to learn from."""
+        m = AdaptiveAgent.measured(questions)
         failed = sorted((q for q in m if q.pass_rate < 0.5), key=lambda q: (q.pass_rate, q.id))
-        passed = sorted((q for q in m if q.pass_rate >= 0.5), key=lambda q: (-q.pass_rate, q.id))
+        if failed:
+            return failed
+        right: dict[str, list[bool]] = defaultdict(list)
+        for q in m:
+            for r in _results(q):
+                right[r["target"]].append(bool(r["correct"]))
+        if not right:
+            return []
+        strongest = max(right, key=lambda t: (sum(right[t]) / len(right[t]), t))
+        return sorted((q for q in m if any(r["target"] == strongest and r["correct"] is False for r in _results(q))),
+                      key=lambda q: (q.pass_rate, q.id))
+
+    def split(self, questions: list[Question]) -> tuple[list[Question], list[Question]]:
+        """(failed, passed) samples: the failures (see `failures`), then the highest pass rates."""
+        failed = self.failures(questions)
+        ids = {q.id for q in failed}
+        passed = sorted((q for q in self.measured(questions) if q.pass_rate >= 0.5 and q.id not in ids),
+                        key=lambda q: (-q.pass_rate, q.id))
         return failed[: self.sample], passed[: max(1, self.sample // 2)]
 
     def name_patterns(self, questions: list[Question]) -> list[str]:
@@ -94,23 +127,34 @@ class AdaptiveAgent:
                 by[shape(q)].append(q.pass_rate)
         return {k: sum(v) / len(v) for k, v in sorted(by.items())}
 
-    def plan(self, questions: list[Question], kinds: list[str], multi_hop: float) -> RoundPlan:
-        """The next round's mix, patterns and focus, from every question measured so far.
+    def options(self, kinds: list[str]) -> list[str]:
+        """Every shape a round may use: the configured kinds, the tactics, multi-hop."""
+        return list(dict.fromkeys(kinds)) + [t for t in self.tactics if t not in kinds] + ["multi_hop"]
 
-        The shapes (kinds, multi-hop) within 0.1 of the lowest measured pass rate stay in the
-        mix, the others leave it for the round; a configured kind not measured yet, and
-        multi-hop questions when none were measured yet, are tried (they may be harder still)."""
+    def plan(self, questions: list[Question], kinds: list[str], multi_hop: float) -> RoundPlan:
+        """The next round's mix, patterns and focus, from every question generated so far.
+
+        The shapes not measured yet are tried first (they may be harder still), except those
+        with `barren_after` candidates or more and not one measured (every candidate rejected
+        before the targets saw it); then the measured shapes within 0.1 of the lowest pass rate
+        (the others leave the mix for the round)."""
         rates = self.shape_pass_rates(questions)
+        tried = Counter(shape(q) for q in questions)
+        options = self.options(kinds)
         plan = RoundPlan(kinds=list(kinds), multi_hop=multi_hop, shape_pass_rates=rates)
         if rates:
-            lowest = min(rates.values())
-            hard = [k for k, r in rates.items() if r <= lowest + 0.1]
-            untried = [k for k in dict.fromkeys(kinds) if k not in rates]
-            plan.kinds = [k for k in hard if k != "multi_hop"] + untried or list(kinds)
-            if "multi_hop" in hard or "multi_hop" not in rates:
-                plan.multi_hop = max(multi_hop, 0.5)
+            live = {k: r for k, r in rates.items() if k in options}
+            lowest = min(live.values()) if live else 0.0
+            hard = [k for k in options if k in live and live[k] <= lowest + 0.1]
+            untried = [k for k in options if k not in rates and tried[k] < self.barren_after]
+            # the shapes not measured yet go first (a round explores them all when it has the steps),
+            # then the hardest measured ones
+            chosen = untried + [k for k in hard if k not in untried]
+            plan.kinds = [k for k in chosen if k != "multi_hop"] or list(kinds)
+            if "multi_hop" in chosen:
+                plan.multi_hop = max(multi_hop, 0.5 if "multi_hop" in hard else 0.25)
             else:
-                plan.multi_hop = multi_hop / 2
+                plan.multi_hop = multi_hop / 2 if "multi_hop" in rates else 0.0
         try:
             plan.patterns = self.name_patterns(questions)
         except BenchmintError as exc:  # the round goes on with the mix alone; recorded in the manifest
@@ -144,14 +188,13 @@ class AdaptiveAgent:
 
     @staticmethod
     def pick_chunks(chunks: list[Chunk], questions: list[Question], used: set[str], n: int) -> list[Chunk]:
-        """Chunks whose questions the targets failed (lowest pass rate first), then unused ones."""
-        score: dict[str, float] = {}
-        for q in questions:
-            if q.pass_rate is not None:
-                for c in q.chunk_ids:
-                    score[c] = min(score.get(c, 1.0), q.pass_rate)
-        failed = sorted((c for c in chunks if score.get(c.id, 1.0) < 0.5), key=lambda c: score[c.id])
-        fresh = [c for c in chunks if c.id not in used and c.id not in {f.id for f in failed}]
+        """Chunks of failed questions (see `failures`, lowest pass rate first), then unused ones."""
+        order: list[str] = []
+        for q in AdaptiveAgent.failures(questions):
+            order += [c for c in q.chunk_ids if c not in order]
+        by_id = {c.id: c for c in chunks}
+        failed = [by_id[c] for c in order if c in by_id]
+        fresh = [c for c in chunks if c.id not in used and c.id not in set(order)]
         return (failed + fresh)[:n]
 
     def describe(self, plan: RoundPlan) -> dict[str, Any]:

@@ -36,3 +36,32 @@ def load_prompt(name: str, directory: Path = PROMPT_DIR) -> Prompt:
     sections = dict(re.findall(r"^=== (\w+) ===\n(.*?)(?=^=== \w+ ===\n|\Z)", m.group(2), re.S | re.M))
     return Prompt(id=str(meta["id"]), version=str(meta["version"]),
                   system=sections["system"].strip(), user=sections["user"].strip())
+
+
+@dataclass(frozen=True)
+class Tactic:
+    """A harder form of a question kind (see prompts/tactics.yaml)."""
+
+    name: str  # "mcq:near_miss": the kind, then the tactic
+    kind: str
+    kind_text: str = ""
+    kind_fields: str = ""
+    extra: str = ""
+
+
+@dataclass(frozen=True)
+class Tactics:
+    id: str
+    version: str
+    tactics: dict[str, Tactic]
+
+
+def load_tactics(directory: Path = PROMPT_DIR) -> Tactics:
+    raw = yaml.safe_load((directory / "tactics.yaml").read_text(encoding="utf-8"))
+    tactics = {}
+    for name, t in raw["tactics"].items():
+        if name.split(":", 1)[0] != t["kind"]:
+            raise ValueError(f"tactic {name!r} must start with its kind {t['kind']!r}")
+        tactics[name] = Tactic(name=name, kind=t["kind"], kind_text=t.get("kind_text", "").strip(),
+                               kind_fields=t.get("kind_fields", ""), extra=t.get("extra", "").strip())
+    return Tactics(id=str(raw["id"]), version=str(raw["version"]), tactics=tactics)

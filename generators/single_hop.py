@@ -19,9 +19,10 @@ import random
 import re
 from pydantic import BaseModel, Field
 
+from benchmint.arithmetic import evaluate_arithmetic, format_number
 from benchmint.llm import ModelClient
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from generators.prompts import Prompt, load_prompt
+from generators.prompts import Prompt, load_prompt, load_tactics
 
 
 class DraftOpen(BaseModel):
@@ -47,6 +48,15 @@ class DraftNumeric(BaseModel):
     difficulty: int = Field(default=3, ge=1, le=5)
 
 
+class DraftComputed(BaseModel):  # the arithmetic first, then the question that asks for its result
+    citations: list[str] = Field(min_length=1, max_length=2)
+    derivation: str
+    question: str
+    answer: str
+    unit: str = ""
+    difficulty: int = Field(default=3, ge=1, le=5)
+
+
 class DraftTF(BaseModel):
     citations: list[str] = Field(min_length=1, max_length=2)
     statement: str
@@ -66,11 +76,16 @@ class NumericSet(BaseModel):
     questions: list[DraftNumeric] = Field(min_length=1, max_length=10)
 
 
+class ComputedSet(BaseModel):
+    questions: list[DraftComputed] = Field(min_length=1, max_length=10)
+
+
 class TFSet(BaseModel):
     questions: list[DraftTF] = Field(min_length=1, max_length=10)
 
 
-SCHEMAS: dict[str, type[BaseModel]] = {"open": OpenSet, "mcq": MCQSet, "numeric": NumericSet, "tf": TFSet}
+SCHEMAS: dict[str, type[BaseModel]] = {"open": OpenSet, "mcq": MCQSet, "numeric": NumericSet, "tf": TFSet,
+                                       "numeric:computed": ComputedSet}
 _KIND_TEXT = {
     "open": ("open questions with a short free-text answer", ""),
     "mcq": ("multiple-choice questions",
@@ -116,6 +131,7 @@ class SingleHopGenerator:
         self.seed = seed
         self.prompt = prompt or load_prompt("single_hop")
         self.tf_prompt = load_prompt("true_false")
+        self.tactics = load_tactics()
 
     def kind_for(self, chunk: Chunk) -> str:
         """Kinds alternate over a document's chunks, so the mix follows the config."""
@@ -128,30 +144,48 @@ class SingleHopGenerator:
         return used
 
     def messages(self, chunk: Chunk, doc: Document, kind: str, focus: str = "") -> list[dict[str, str]]:
-        if kind == "tf":
+        """`kind` is a kind ("mcq") or a kind in a harder form ("mcq:near_miss", prompts/tactics.yaml)."""
+        base, tactic = kind.split(":", 1)[0], self.tactics.tactics.get(kind)
+        if base == "tf":
             msgs = self.tf_prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n))
         else:
-            what, extra = _KIND_TEXT[kind]
+            what, extra = _KIND_TEXT[base]
+            if tactic is not None:
+                what, extra = tactic.kind_text or what, tactic.kind_fields or extra
             msgs = self.prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n),
                                       kind_text=what, kind_fields=extra)
+        if tactic is not None and tactic.extra:
+            msgs = with_focus(msgs, tactic.extra)
         return with_focus(msgs, focus)
 
     def generate_one(self, chunk: Chunk, doc: Document, round_: int = 0, kind: str | None = None,
                      focus: str = "") -> list[Question]:
         """Questions for one chunk; raises ModelError/ModelOutputError for the caller to record."""
         kind = kind or self.kind_for(chunk)
-        drafts = self.client.complete_json(self.messages(chunk, doc, kind, focus), SCHEMAS[kind], seed=self.seed)
+        if ":" in kind and kind not in self.tactics.tactics:
+            raise ValueError(f"unknown tactic {kind!r}; known: {', '.join(self.tactics.tactics)}")
+        schema = SCHEMAS.get(kind) or SCHEMAS[kind.split(":", 1)[0]]
+        drafts = self.client.complete_json(self.messages(chunk, doc, kind, focus), schema, seed=self.seed)
         return [q for i, d in enumerate(drafts.questions[: self.n]) if (q := self._to_question(d, kind, chunk, i, round_))]
 
-    def _to_question(self, d: BaseModel, kind: str, chunk: Chunk, i: int, round_: int) -> Question | None:
+    def _to_question(self, d: BaseModel, shape: str, chunk: Chunk, i: int, round_: int) -> Question | None:
+        kind, _, tactic = shape.partition(":")
         if isinstance(d, DraftTF):
-            return self._tf_question(d, chunk, i, round_)
+            return self._tf_question(d, chunk, i, round_, tactic)
         question, answer = d.question.strip(), d.answer.strip()
         if not question or not answer:
             return None
         choices: list[str] = []
         gold = -1
         unit, tolerance = "", 0.0
+        derivation = getattr(d, "derivation", "").split("=", 1)[0].strip()
+        if derivation:
+            # the gold of a computed question is the derivation's value, worked out here: small
+            # models set up the arithmetic well and often get its result wrong
+            try:
+                answer = format_number(evaluate_arithmetic(derivation)[0])
+            except ValueError:
+                pass  # kept as written; grounding rejects it, naming the derivation
         if kind == "numeric":
             unit = getattr(d, "unit", "").strip()
             tolerance = tolerance_of(answer)
@@ -169,10 +203,10 @@ class SingleHopGenerator:
             choices=choices, gold_index=gold, unit=unit, tolerance=tolerance, citations=cites,
             document_ids=[chunk.document_id], chunk_ids=[chunk.id], generator_model=self.client.spec.label,
             prompt_id=self.prompt.id, prompt_version=self.prompt.version, estimated_difficulty=d.difficulty,
-            round=round_,
+            round=round_, tactic=tactic, derivation=derivation,
         )
 
-    def _tf_question(self, d: DraftTF, chunk: Chunk, i: int, round_: int) -> Question | None:
+    def _tf_question(self, d: DraftTF, chunk: Chunk, i: int, round_: int, tactic: str = "") -> Question | None:
         true, false = d.statement.strip(), d.false_statement.strip()
         if not true:
             return None
@@ -188,5 +222,5 @@ class SingleHopGenerator:
             choices=["True", "False"], gold_index=1 if ask_false else 0, rationale=true, citations=cites,
             document_ids=[chunk.document_id], chunk_ids=[chunk.id], generator_model=self.client.spec.label,
             prompt_id=self.tf_prompt.id, prompt_version=self.tf_prompt.version, estimated_difficulty=d.difficulty,
-            round=round_,
+            round=round_, tactic=tactic,
         )

@@ -172,6 +172,8 @@ def test_unanswered_question_goes_to_the_panel_for_a_wrong_gold(smollm_client):
     assert len(gold["votes"]) == 1 and isinstance(gold["votes"][0]["verdict"], bool)
     # kept as hard when the panel upholds the gold, rejected when it finds it wrong
     assert verdict.passed == (gold["decision"] is not False)
+    # a wrong gold makes a bad question, not a hard one: no pass rate counts it
+    assert (q.pass_rate is None) == (gold["decision"] is False) and verdict.evidence["pass_rate"] == 0.0
 
 
 def test_a_target_that_goes_down_mid_run_is_retried_then_missing(smollm_gguf, tmp_path):

@@ -7,7 +7,7 @@ the weaker half (strength: each target's accuracy over every question it has
 answered in this run). A question is kept when its pass rate is inside the band
 [lo, hi]. A question no target answers is first put to the judge panel: when the
 panel finds the gold answer wrong, it is rejected as a bad question, not counted
-as hard. Missing replies are excluded from the rate and counted.
+as hard (its pass rate is cleared, so no round mean or failure sample counts it). Missing replies are excluded from the rate and counted.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ class DifficultyValidator:
             d = self.panel.gold_is_right(q.question, q.answer, [c.quote for c in q.citations])
             evidence["gold_check"] = d.as_dict()
             if d.decision is False:
+                # a bad question, not a hard one: it counts in no pass-rate figure (round means,
+                # the adaptive agent's failures); the rate measured stays in the evidence
+                q.pass_rate, q.discrimination = None, None
                 return Verdict(validator=self.name, passed=False, score=rate, evidence=evidence,
                                reason=f"no target answered it, and the judge panel finds the gold answer wrong "
                                       f"({d.no} of {len(d.votes)} votes)")

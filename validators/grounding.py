@@ -5,7 +5,10 @@
 - at least one matched citation has min_words words or more (a title or a
   two-word fragment grounds nothing);
 - the answer is supported by the cited text: at least min_answer_support of its
-  content words (every number among them) occur in the matched citations.
+  content words (every number among them) occur in the matched citations;
+- a computed numeric answer (the `numeric:computed` tactic) is supported instead by
+  its derivation: arithmetic over numbers that all occur in the matched citations,
+  which evaluates to the answer within its tolerance.
 The matched span of each citation in the document is recorded as evidence.
 """
 
@@ -18,6 +21,8 @@ from rapidfuzz import fuzz
 
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
+from benchmint.arithmetic import evaluate_arithmetic
+from validators.scoring import parse_quantities
 
 STOPWORDS = frozenset(
     "a an the of to in on at by for with from and or but is are was were be been being it its this that these "
@@ -84,6 +89,31 @@ def answer_support(answer: str, cited: str) -> float:
     return found / len(words)
 
 
+# numbers a derivation may use without citing them: halves, percentages and unit factors
+FREE_CONSTANTS = frozenset({1.0, 2.0, 10.0, 12.0, 24.0, 60.0, 100.0, 365.0, 1000.0})
+
+
+def derivation_support(q: Question, cited: str) -> tuple[bool, str]:
+    """Whether the question's derivation uses only cited numbers (and unit factors) and gives its answer."""
+    try:
+        value, numbers = evaluate_arithmetic(q.derivation)
+    except ValueError as exc:
+        return False, str(exc)
+    cited_numbers = {round(x.value, 9) for x in parse_quantities(cited)}
+    absent = [n for n in numbers if round(n, 9) not in cited_numbers and n not in FREE_CONSTANTS]
+    if absent:
+        return False, f"the derivation uses {', '.join(f'{n:g}' for n in absent)}, not in the cited text"
+    if not any(round(n, 9) in cited_numbers for n in numbers):
+        return False, f"the derivation {q.derivation!r} uses no number of the cited text"
+    answers = parse_quantities(q.answer)
+    if not answers:
+        return False, f"the answer {q.answer!r} holds no number"
+    tol = max(q.tolerance, 1e-9 * abs(value))
+    if abs(answers[0].value - value) > tol:
+        return False, f"the derivation {q.derivation!r} gives {value:g}, not the answer {answers[0].value:g}"
+    return True, f"{q.derivation} = {value:g}"
+
+
 @register("grounding")
 class GroundingValidator:
     name = "grounding"
@@ -140,6 +170,14 @@ class GroundingValidator:
                 return Verdict(validator=self.name, passed=False, score=min(ratios) / 100, evidence=evidence,
                                reason=f"{len(uncited)} of {len(q.chunk_ids)} hops have no citation found in them")
         cited = " ".join(e["quote"] for e in per_cite)
+        if q.derivation:
+            ok, why = derivation_support(q, cited)
+            evidence["derivation"] = why
+            if not ok:
+                return Verdict(validator=self.name, passed=False, score=0.0, evidence=evidence,
+                               reason=f"the computed answer is not supported: {why}")
+            return Verdict(validator=self.name, passed=True, score=min(ratios) / 100, evidence=evidence,
+                           reason=f"all citations found; the answer is computed from them ({why})")
         # a true/false question's answer is a truth value: the true statement is what must be supported
         support = answer_support(q.rationale if q.kind == "tf" else q.answer, cited)
         evidence["answer_support"] = round(support, 3)

@@ -1,0 +1,131 @@
+"""Hardening tactics: the computed-number derivation check, the tactic prompts, and how the
+adaptive agent moves the mix between shapes (no model call: every question here passed or was
+never measured, so the agent has no failure to name)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmint.arithmetic import evaluate_arithmetic, format_number
+from benchmint.config import load_config
+from benchmint.errors import ConfigError
+from benchmint.records import Chunk, Citation, Document, Question, question_id
+from flows.build import plan_steps
+from generators.adaptive import AdaptiveAgent, RoundPlan, shape
+from generators.prompts import load_tactics
+from generators.single_hop import SingleHopGenerator
+from tests.test_validators import ctx, q
+from validators.grounding import GroundingValidator
+
+PUMP = "The Orrin-7 pump delivers 340 litres per minute at a head of 12 metres."
+IMPELLER = "Maintenance crews replace the Orrin-7 impeller every 1,800 operating hours."
+
+
+def test_arithmetic_is_evaluated_safely():
+    assert evaluate_arithmetic("340 - 12") == (328.0, [340.0, 12.0])
+    assert evaluate_arithmetic("(1,800 hours - 340) / 2 = 730")[0] == 730.0  # units, separators, "= c" read
+    for bad in ["340", "__import__('os')", "2 ** 10", "340 / 0", "", "340 & 12"]:
+        with pytest.raises(ValueError):
+            evaluate_arithmetic(bad)
+    assert format_number(328.0) == "328" and format_number(10 / 3) == "3.33"
+
+
+def computed(derivation: str, answer: str, quotes: list[str]) -> Question:
+    x = q("How many more litres per minute than metres of head does the Orrin-7 pump manage?", answer, quotes,
+          kind="numeric")
+    x.tactic, x.derivation, x.tolerance = "computed", derivation, 0.5
+    return x
+
+
+def test_a_computed_answer_is_grounded_by_its_derivation():
+    g = GroundingValidator()
+    ok = g.check([computed("340 - 12", "328", [PUMP])], ctx())[0]
+    assert ok.passed and ok.evidence["derivation"] == "340 - 12 = 328"
+    wrong = g.check([computed("340 - 12", "318", [PUMP])], ctx())[0]
+    assert not wrong.passed and "gives 328, not the answer 318" in wrong.reason
+    uncited = g.check([computed("1800 - 340", "1460", [PUMP])], ctx())[0]
+    assert not uncited.passed and "uses 1800, not in the cited text" in uncited.reason
+    both = g.check([computed("1800 - 340", "1460", [PUMP, IMPELLER])], ctx())[0]
+    assert both.passed
+    single = g.check([computed("340", "340", [PUMP])], ctx())[0]
+    assert not single.passed and "two or more numbers" in single.reason
+    halves = g.check([computed("340 / 2", "170", [PUMP])], ctx())[0]  # a unit factor needs no citation
+    assert halves.passed
+
+
+def test_tactic_prompts_and_unknown_tactics():
+    tactics = load_tactics()
+    assert {"numeric:computed", "mcq:near_miss", "open:reworded", "tf:subtle"} <= set(tactics.tactics)
+    gen = SingleHopGenerator(client=None, questions_per_chunk=2)  # messages only: no model call
+    doc = Document(id="doc1", title="Orrin-7", source="orrin.txt", text=PUMP, format="txt")
+    chunk = Chunk(id="c1", document_id="doc1", index=0, start=0, end=len(PUMP), text=PUMP, n_tokens=20)
+    plain = gen.messages(chunk, doc, "numeric")[-1]["content"]
+    hard = gen.messages(chunk, doc, "numeric:computed")[-1]["content"]
+    assert '"derivation"' in hard and '"derivation"' not in plain
+    assert "near misses" in gen.messages(chunk, doc, "mcq:near_miss")[-1]["content"]
+    assert "elsewhere in the excerpt" in gen.messages(chunk, doc, "tf:subtle")[-1]["content"]
+    with pytest.raises(ValueError, match="unknown tactic"):
+        gen.generate_one(chunk, doc, kind="mcq:impossible")
+    with pytest.raises(ConfigError, match="unknown tactic 'open:riddle'"):
+        load_config(None, {"name": "t", "sources": ["x"], "adaptive": {"tactics": ["open:riddle"]}})
+
+
+def measured(kind: str, rate: float | None, tactic: str = "", hops: int = 1, i: int = 0) -> Question:
+    text = f"What is measured {kind} {tactic} {hops} {i}?"
+    x = Question(id=question_id(text, "a"), question=text, answer="a", kind=kind, tactic=tactic, hops=hops,
+                 citations=[Citation(quote="x", chunk_id="c1", document_id="doc1")], document_ids=["doc1"],
+                 chunk_ids=["c1"], generator_model="t", prompt_id="p", prompt_version="1")
+    x.pass_rate = rate
+    return x
+
+
+def test_the_agent_keeps_the_hardest_shapes_tries_new_ones_and_drops_barren_ones():
+    agent = AdaptiveAgent(client=None, tactics=["numeric:computed", "mcq:near_miss"], barren_after=3)
+    # (the shapes not measured yet come first, then the hardest measured)
+    # round 0: plain kinds only; mcq is the harder one
+    r0 = [measured("open", 1.0, i=0), measured("open", 0.5, i=1), measured("mcq", 0.5, i=2)]
+    plan = agent.plan(r0, ["open", "mcq"], 0.0)
+    assert plan.kinds == ["numeric:computed", "mcq:near_miss", "mcq"] and plan.multi_hop == 0.25
+    assert plan.shape_pass_rates == {"mcq": 0.5, "open": 0.75}
+    # round 1: computed numbers measured hardest; near-miss mcq tried 3 times, all rejected before
+    # measurement (barren); multi-hop tried once, not measured yet (tried again)
+    r1 = r0 + [measured("numeric", 0.5, "computed", i=3)] + \
+        [measured("mcq", None, "near_miss", i=k) for k in range(4, 7)] + [measured("open", None, hops=2, i=7)]
+    assert shape(r1[3]) == "numeric:computed" and shape(r1[-1]) == "multi_hop"
+    plan = agent.plan(r1, ["open", "mcq"], 0.0)
+    assert plan.kinds == ["mcq", "numeric:computed"] and plan.multi_hop == 0.25
+    # multi-hop tried enough without a measured question: dropped
+    r2 = r1 + [measured("open", None, hops=2, i=k) for k in range(8, 10)]
+    assert agent.plan(r2, ["open", "mcq"], 0.0).multi_hop == 0.0
+
+
+def test_multi_hop_steps_do_not_use_up_the_kinds_turns():
+    chunks = [Chunk(id=f"c{i}", document_id="d", index=i, start=0, end=1, text="x", n_tokens=1) for i in range(4)]
+    pairs = {c.id: chunks[(i + 2) % 4] for i, c in enumerate(chunks)}
+    steps = plan_steps(chunks, RoundPlan(kinds=["mcq", "numeric:computed"], multi_hop=0.5), pairs)
+    assert [k for _, k, _ in steps] == ["multi_hop", "mcq", "multi_hop", "numeric:computed"]
+    assert [o is not None for _, _, o in steps] == [True, False, True, False]
+
+
+def graded(q: Question, **right: bool) -> Question:
+    from benchmint.records import Verdict
+
+    q.verdicts.append(Verdict(validator="difficulty", passed=True, evidence={"results": [
+        {"target": t, "reply": "x", "correct": ok} for t, ok in right.items()]}))
+    return q
+
+
+def test_with_every_rate_at_one_half_the_strongest_targets_failures_are_the_failures():
+    # the weak target fails everything, the strong one passes all but one: every rate is 0.5
+    qs = [graded(measured("mcq", 0.5, i=k), weak=False, strong=k != 2) for k in range(4)]
+    qs[2] = graded(measured("mcq", 0.5, i=2), weak=True, strong=False)
+    agent = AdaptiveAgent(client=None)
+    assert [q.id for q in agent.failures(qs)] == [qs[2].id]
+    failed, passed = agent.split(qs)
+    assert failed == [qs[2]] and qs[2] not in passed
+    chunks = [Chunk(id="c1", document_id="doc1", index=0, start=0, end=1, text="x", n_tokens=1),
+              Chunk(id="c9", document_id="doc1", index=1, start=0, end=1, text="x", n_tokens=1)]
+    assert [c.id for c in agent.pick_chunks(chunks, qs, used={"c1"}, n=2)] == ["c1", "c9"]
+    # a question below one half is a failure whatever the targets' strengths
+    low = graded(measured("open", 0.0, i=9), weak=False, strong=False)
+    assert agent.failures(qs + [low]) == [low]
