@@ -67,6 +67,8 @@ def test_answer_support_requires_numbers():
     assert answer_support("340 litres per minute", cited) == 1.0
     assert answer_support("350 litres per minute", cited) == 0.0
     assert answer_support("12 metres", cited) == 1.0
+    assert answer_support("12 m", cited) == 1.0  # the same unit, abbreviated
+    assert answer_support("12 kg", cited) == 0.5  # another unit is not support
 
 
 # --------------------------------------------------------------------------- quality

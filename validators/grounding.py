@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
 from benchmint.arithmetic import evaluate_arithmetic
-from validators.scoring import parse_quantities
+from validators.scoring import parse_quantities, unit_info
 
 STOPWORDS = frozenset(
     "a an the of to in on at by for with from and or but is are was were be been being it its this that these "
@@ -80,9 +80,11 @@ def answer_support(answer: str, cited: str) -> float:
         return 1.0 if normalize_text(answer) in normalize_text(cited) else 0.0
     have = set(content_words(cited))
     cited_norm = normalize_text(cited).replace(",", "")
+    # a unit written another way ("78 kg" for "78 kilograms") is the same unit
+    cited_units = {unit_info(x.unit) for x in parse_quantities(cited) if x.unit} - {None}
     found = 0
     for w in words:
-        if w in have or (len(w) > 3 and w in cited_norm):
+        if w in have or (len(w) > 3 and w in cited_norm) or unit_info(w) in cited_units:
             found += 1
         elif any(ch.isdigit() for ch in w):
             return 0.0
