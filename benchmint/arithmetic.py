@@ -43,8 +43,6 @@ def evaluate_arithmetic(expr: str) -> tuple[float, list[float]]:
     return value, numbers
 
 
-
-
 def format_number(value: float) -> str:
     """An answer as written: an integer without decimals, else two decimals ("3.33")."""
     if abs(value - round(value)) < 1e-9:

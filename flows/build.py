@@ -335,10 +335,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                     else:
                         qs, err = generate_task.with_options(
                             task_run_name=f"generate-r{r}-{_slug(doc.title)}-c{chunk.index}")(single, chunk, doc, r, kind, focus)
-                        if kind.startswith("tf"):
-                            prompts[single.tf_prompt.id] = single.tf_prompt.version
-                        if ":" in kind:
-                            prompts[single.tactics.id] = single.tactics.version
+                        prompts.update(single.prompts([kind]))
                     used.add(chunk.id)
                     rnd["chunks"] += 1
                     if err:

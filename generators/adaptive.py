@@ -92,14 +92,15 @@ class AdaptiveAgent:
         failed = sorted((q for q in m if q.pass_rate < 0.5), key=lambda q: (q.pass_rate, q.id))
         if failed:
             return failed
+        results = {q.id: _results(q) for q in m}
         right: dict[str, list[bool]] = defaultdict(list)
-        for q in m:
-            for r in _results(q):
+        for rs in results.values():
+            for r in rs:
                 right[r["target"]].append(bool(r["correct"]))
         if not right:
             return []
         strongest = max(right, key=lambda t: (sum(right[t]) / len(right[t]), t))
-        return sorted((q for q in m if any(r["target"] == strongest and r["correct"] is False for r in _results(q))),
+        return sorted((q for q in m if any(r["target"] == strongest and r["correct"] is False for r in results[q.id])),
                       key=lambda q: (q.pass_rate, q.id))
 
     def split(self, questions: list[Question]) -> tuple[list[Question], list[Question]]:
@@ -189,12 +190,11 @@ class AdaptiveAgent:
     @staticmethod
     def pick_chunks(chunks: list[Chunk], questions: list[Question], used: set[str], n: int) -> list[Chunk]:
         """Chunks of failed questions (see `failures`, lowest pass rate first), then unused ones."""
-        order: list[str] = []
-        for q in AdaptiveAgent.failures(questions):
-            order += [c for c in q.chunk_ids if c not in order]
+        order = list(dict.fromkeys(c for q in AdaptiveAgent.failures(questions) for c in q.chunk_ids))
         by_id = {c.id: c for c in chunks}
         failed = [by_id[c] for c in order if c in by_id]
-        fresh = [c for c in chunks if c.id not in used and c.id not in set(order)]
+        revisit = set(order)
+        fresh = [c for c in chunks if c.id not in used and c.id not in revisit]
         return (failed + fresh)[:n]
 
     def describe(self, plan: RoundPlan) -> dict[str, Any]:

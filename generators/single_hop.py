@@ -137,10 +137,14 @@ class SingleHopGenerator:
         """Kinds alternate over a document's chunks, so the mix follows the config."""
         return self.kinds[chunk.index % len(self.kinds)]
 
-    def prompts(self) -> dict[str, str]:
+    def prompts(self, kinds: list[str] | None = None) -> dict[str, str]:
+        """Prompt id -> version used by `kinds` (default: the configured kinds)."""
         used = {self.prompt.id: self.prompt.version}
-        if "tf" in self.kinds:
-            used[self.tf_prompt.id] = self.tf_prompt.version
+        for kind in kinds if kinds is not None else self.kinds:
+            if kind.split(":", 1)[0] == "tf":
+                used[self.tf_prompt.id] = self.tf_prompt.version
+            if ":" in kind:
+                used[self.tactics.id] = self.tactics.version
         return used
 
     def messages(self, chunk: Chunk, doc: Document, kind: str, focus: str = "") -> list[dict[str, str]]:

@@ -64,6 +64,8 @@ def test_tactic_prompts_and_unknown_tactics():
     assert '"derivation"' in hard and '"derivation"' not in plain
     assert "near misses" in gen.messages(chunk, doc, "mcq:near_miss")[-1]["content"]
     assert "elsewhere in the excerpt" in gen.messages(chunk, doc, "tf:subtle")[-1]["content"]
+    assert set(gen.prompts(["tf:subtle"])) == {"single_hop", "true_false", "tactics"}
+    assert set(gen.prompts()) == {"single_hop"}  # the configured kinds: open and mcq, plain
     with pytest.raises(ValueError, match="unknown tactic"):
         gen.generate_one(chunk, doc, kind="mcq:impossible")
     with pytest.raises(ConfigError, match="unknown tactic 'open:riddle'"):

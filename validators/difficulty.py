@@ -7,7 +7,8 @@ the weaker half (strength: each target's accuracy over every question it has
 answered in this run). A question is kept when its pass rate is inside the band
 [lo, hi]. A question no target answers is first put to the judge panel: when the
 panel finds the gold answer wrong, it is rejected as a bad question, not counted
-as hard (its pass rate is cleared, so no round mean or failure sample counts it). Missing replies are excluded from the rate and counted.
+as hard (its pass rate is cleared, so no round mean or failure sample counts it).
+Missing replies are excluded from the rate and counted.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ import unicodedata
 
 from rapidfuzz import fuzz
 
+from benchmint.arithmetic import evaluate_arithmetic
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
-from benchmint.arithmetic import evaluate_arithmetic
 from validators.scoring import parse_quantities, unit_info
 
 STOPWORDS = frozenset(
