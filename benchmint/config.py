@@ -141,7 +141,7 @@ class DifficultyConfig(Record):
 
 class AdaptiveConfig(Record):
     rounds: int = Field(default=1, ge=1)  # 1: round 0 only; each further round aims at the failures seen
-    chunks_per_round: int = Field(default=4, ge=1)  # round sizes when rounds > 1
+    chunks_per_round: int = Field(default=6, ge=1)  # round sizes when rounds > 1
     sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
     max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
     # harder forms of the kinds the rounds after round 0 may try, kept when the targets fail them

@@ -22,7 +22,7 @@ def count_tokens(text: str) -> int:
     return sum(math.ceil(len(m.group()) / 6) for m in _TOKEN.finditer(text))
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
         if m.start() > start:
@@ -49,7 +49,7 @@ def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[
 def chunk_document(doc: Document, max_tokens: int = 380, overlap: int = 40) -> list[Chunk]:
     text = doc.text
     units: list[tuple[int, int, int]] = []
-    for s, e in _sentence_spans(text):
+    for s, e in sentence_spans(text):
         n = count_tokens(text[s:e])
         if n > max_tokens:
             units.extend((a, b, count_tokens(text[a:b])) for a, b in _split_long(text, s, e, max_tokens))

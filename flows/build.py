@@ -38,6 +38,7 @@ from validators.base import Context
 from validators.chain import ValidatorChain
 from validators.contamination_setup import contamination_validator
 from validators.difficulty import DifficultyValidator
+from validators.grounding import like_quantities
 from validators.judges import JudgePanel
 from validators.scoring import TargetRunner
 
@@ -160,13 +161,17 @@ def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
     return roles
 
 
+COMPUTED = "numeric:computed"
+
+
 def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
                pairs: dict[str, Chunk]) -> list[tuple[Chunk, str, Chunk | None]]:
     """(chunk, kind, partner chunk for multi-hop or None) per generation step of a round.
 
     A share `plan.multi_hop` of the steps (spread evenly) pair the chunk with its partner for a
     multi-hop question; the kinds (or their harder forms) take turns over the other steps in the
-    plan's order.
+    plan's order. A computed-number step goes to a chunk that has like quantities to combine
+    (swapping kinds with another step when its own chunk has none).
     """
     steps = []
     turn = 0
@@ -178,6 +183,13 @@ def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
         else:
             steps.append((c, plan.kinds[turn % len(plan.kinds)], None))
             turn += 1
+    has_pairs = {c.id: bool(like_quantities(c.text)) for c in round_chunks}
+    for i, (c, kind, partner) in enumerate(steps):
+        if kind == COMPUTED and not has_pairs[c.id]:
+            j = next((j for j, (c2, k2, p2) in enumerate(steps)
+                      if p2 is None and k2 != COMPUTED and has_pairs[c2.id]), None)
+            if j is not None:
+                steps[i], steps[j] = (c, steps[j][1], None), (steps[j][0], COMPUTED, None)
     return steps
 
 

@@ -22,7 +22,9 @@ from pydantic import BaseModel, Field
 from benchmint.arithmetic import evaluate_arithmetic, format_number
 from benchmint.llm import ModelClient
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from generators.prompts import Prompt, load_prompt, load_tactics
+from corpora.chunking import sentence_spans
+from generators.prompts import Prompt, Tactic, load_prompt, load_tactics
+from validators.grounding import like_quantities
 
 
 class DraftOpen(BaseModel):
@@ -113,6 +115,16 @@ def with_focus(messages: list[dict[str, str]], focus: str) -> list[dict[str, str
     return out
 
 
+def number_sentences(text: str, limit: int = 12) -> list[str]:
+    """The sentences of `text` that hold a number (digits), in order, at most `limit`."""
+    out = []
+    for s, e in sentence_spans(text):
+        sentence = " ".join(text[s:e].split())
+        if re.search(r"\d", sentence) and sentence not in out:
+            out.append(sentence)
+    return out[:limit]
+
+
 def neutralize(text: str) -> str:
     """Document text cannot close or reopen the <document> block it is quoted in."""
     return re.sub(r"<(/?)\s*document\s*>", r"‹\1document›", text, flags=re.I)
@@ -160,7 +172,19 @@ class SingleHopGenerator:
                                       kind_text=what, kind_fields=extra)
         if tactic is not None and tactic.extra:
             msgs = with_focus(msgs, tactic.extra)
+        if tactic is not None and tactic.facts:
+            msgs = with_focus(msgs, self.facts(tactic, chunk.text))
         return with_focus(msgs, focus)
+
+    @staticmethod
+    def facts(tactic: Tactic, text: str) -> str:
+        """The material a computed question is built from: the excerpt's like quantities in pairs,
+        or, when it has none, its sentences that hold numbers ("" when it has neither)."""
+        pairs = like_quantities(text)
+        if pairs:
+            return tactic.pairs_text + "\n" + "\n".join(f"- {neutralize(a)} and {neutralize(b)}" for a, b in pairs)
+        facts = number_sentences(text)
+        return tactic.facts_text + "\n" + "\n".join(f"- {neutralize(f)}" for f in facts) if facts else ""
 
     def generate_one(self, chunk: Chunk, doc: Document, round_: int = 0, kind: str | None = None,
                      focus: str = "") -> list[Question]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from benchmint.arithmetic import evaluate_arithmetic, format_number
-from benchmint.config import load_config
+from benchmint.config import BuildConfig, load_config
 from benchmint.errors import ConfigError
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from flows.build import plan_steps
@@ -15,42 +15,82 @@ from generators.adaptive import AdaptiveAgent, RoundPlan, shape
 from generators.prompts import load_tactics
 from generators.single_hop import SingleHopGenerator
 from tests.test_validators import ctx, q
-from validators.grounding import GroundingValidator
+from validators.base import Context
+from validators.grounding import GroundingValidator, like_quantities
 
-PUMP = "The Orrin-7 pump delivers 340 litres per minute at a head of 12 metres."
-IMPELLER = "Maintenance crews replace the Orrin-7 impeller every 1,800 operating hours."
+PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 litres per minute at idle."
+TANK = "Its header tank holds 1,800 litres and refills in 4 hours."
+COSTS = "A service visit costs NOK 2,150, plus NOK 600 for each replaced seal; a spare impeller costs GBP 165."
+LIMITS = "Work stops when waves exceed 2.5 metres or the wind exceeds 15 metres per second."
+BATTERY = "The battery stores 2,400 watt-hours at a rated 188 ampere-hours."
+SPEC = " ".join([PUMP, TANK, COSTS, LIMITS, BATTERY])
+
+
+def spec_ctx() -> Context:
+    doc = Document(id="doc1", title="Orrin-7", source="orrin.txt", text=SPEC, format="txt")
+    chunk = Chunk(id="c1", document_id="doc1", index=0, start=0, end=len(SPEC), text=SPEC, n_tokens=60)
+    return Context(config=BuildConfig(name="t", sources=["x"]), documents={"doc1": doc}, chunks={"c1": chunk})
 
 
 def test_arithmetic_is_evaluated_safely():
     assert evaluate_arithmetic("340 - 12") == (328.0, [340.0, 12.0])
     assert evaluate_arithmetic("(1,800 hours - 340) / 2 = 730")[0] == 730.0  # units, separators, "= c" read
+    assert evaluate_arithmetic("40 - (-4)") == (44.0, [40.0, -4.0])  # a negative number as the text writes it
     for bad in ["340", "__import__('os')", "2 ** 10", "340 / 0", "", "340 & 12"]:
         with pytest.raises(ValueError):
             evaluate_arithmetic(bad)
     assert format_number(328.0) == "328" and format_number(10 / 3) == "3.33"
 
 
-def computed(derivation: str, answer: str, quotes: list[str]) -> Question:
-    x = q("How many more litres per minute than metres of head does the Orrin-7 pump manage?", answer, quotes,
-          kind="numeric")
-    x.tactic, x.derivation, x.tolerance = "computed", derivation, 0.5
+def computed(derivation: str, answer: str, quotes: list[str], unit: str = "",
+             question: str = "How many more litres per minute does the Orrin-7 pump deliver at full speed than at idle?"
+             ) -> Question:
+    x = q(question, answer, quotes, kind="numeric")
+    x.tactic, x.derivation, x.tolerance, x.unit = "computed", derivation, 0.5, unit
     return x
 
 
 def test_a_computed_answer_is_grounded_by_its_derivation():
-    g = GroundingValidator()
-    ok = g.check([computed("340 - 12", "328", [PUMP])], ctx())[0]
+    g, c = GroundingValidator(), spec_ctx()
+    ok = g.check([computed("340 - 12", "328", [PUMP])], c)[0]
     assert ok.passed and ok.evidence["derivation"] == "340 - 12 = 328"
-    wrong = g.check([computed("340 - 12", "318", [PUMP])], ctx())[0]
+    wrong = g.check([computed("340 - 12", "318", [PUMP])], c)[0]
     assert not wrong.passed and "gives 328, not the answer 318" in wrong.reason
-    uncited = g.check([computed("1800 - 340", "1460", [PUMP])], ctx())[0]
+    uncited = g.check([computed("1800 - 340", "1460", [PUMP])], c)[0]
     assert not uncited.passed and "uses 1800, not in the cited text" in uncited.reason
-    both = g.check([computed("1800 - 340", "1460", [PUMP, IMPELLER])], ctx())[0]
+    both = g.check([computed("1800 - 340", "1460", [PUMP, TANK])], c)[0]
     assert both.passed
-    single = g.check([computed("340", "340", [PUMP])], ctx())[0]
+    single = g.check([computed("340", "340", [PUMP])], c)[0]
     assert not single.passed and "two or more numbers" in single.reason
-    halves = g.check([computed("340 / 2", "170", [PUMP])], ctx())[0]  # a unit factor needs no citation
+    halves = g.check([computed("340 / 2", "170", [PUMP])], c)[0]  # a unit factor needs no citation
     assert halves.passed
+
+
+@pytest.mark.parametrize("derivation,answer,unit,quotes,problem", [
+    ("1800 - 4", "1796", "litres", [TANK], "subtracts time from volume"),
+    ("2150 - 165", "1985", "NOK", [COSTS], "subtracts money GBP from money NOK"),
+    ("2150 + 600", "2750", "NOK", [COSTS], None),
+    ("4 * 60", "240", "minutes", [TANK], None),  # 4 hours are 240 minutes
+    ("4 * 60", "240", "seconds", [TANK], "another unit than seconds"),  # ... not 240 seconds
+    ("(340 - 12) / 340 * 100", "96.47", "%", [PUMP], None),
+    ("1800 / 340", "5.29", "litres", [PUMP, TANK], "gives a ratio, but the answer is in litres"),
+    ("15 - 2.5", "12.5", "metres", [LIMITS], "subtracts length from speed"),
+    ("2400 / 188", "12.77", "hours", [BATTERY], "another kind (one unit per another), not hours"),
+    ("12 - 340", "-328", "litres", [PUMP], "negative"),
+])
+def test_a_computed_answer_keeps_its_units_straight(derivation, answer, unit, quotes, problem):
+    v = GroundingValidator().check([computed(derivation, answer, quotes, unit, "What does the Orrin-7 cost or hold?")],
+                                   spec_ctx())[0]
+    assert v.passed is (problem is None), v.reason
+    if problem:
+        assert problem in v.reason
+
+
+def test_like_quantities_pair_numbers_of_one_unit():
+    pairs = like_quantities(SPEC)
+    assert ("340 litres", "12 litres") in pairs and ("NOK 2,150", "NOK 600") in pairs
+    flat = {x for p in pairs for x in p}
+    assert "GBP 165" not in flat and not any("hours" in x for x in flat)  # no partner of its unit
 
 
 def test_tactic_prompts_and_unknown_tactics():
@@ -62,6 +102,10 @@ def test_tactic_prompts_and_unknown_tactics():
     plain = gen.messages(chunk, doc, "numeric")[-1]["content"]
     hard = gen.messages(chunk, doc, "numeric:computed")[-1]["content"]
     assert '"derivation"' in hard and '"derivation"' not in plain
+    assert "- 340 litres and 12 litres" in hard and "- 340 litres" not in plain  # the excerpt's like quantities
+    lone = "The Orrin-7 impeller weighs 4 kilograms and was designed in 2024."
+    hint = SingleHopGenerator.facts(load_tactics().tactics["numeric:computed"], lone)
+    assert hint.endswith(f"- {lone}")  # no pair of one unit: its sentences with numbers instead
     assert "near misses" in gen.messages(chunk, doc, "mcq:near_miss")[-1]["content"]
     assert "elsewhere in the excerpt" in gen.messages(chunk, doc, "tf:subtle")[-1]["content"]
     assert set(gen.prompts(["tf:subtle"])) == {"single_hop", "true_false", "tactics"}
@@ -107,6 +151,10 @@ def test_multi_hop_steps_do_not_use_up_the_kinds_turns():
     steps = plan_steps(chunks, RoundPlan(kinds=["mcq", "numeric:computed"], multi_hop=0.5), pairs)
     assert [k for _, k, _ in steps] == ["multi_hop", "mcq", "multi_hop", "numeric:computed"]
     assert [o is not None for _, _, o in steps] == [True, False, True, False]
+    # a computed-number step goes to the chunk with like quantities to combine
+    plain, spec = chunks[0], Chunk(id="s", document_id="d", index=4, start=0, end=len(SPEC), text=SPEC, n_tokens=60)
+    steps = plan_steps([plain, spec], RoundPlan(kinds=["numeric:computed", "mcq"], multi_hop=0.0), {})
+    assert [(c.id, k) for c, k, _ in steps] == [("c0", "mcq"), ("s", "numeric:computed")]
 
 
 def graded(q: Question, **right: bool) -> Question:

@@ -103,7 +103,13 @@ _units("frequency", {1.0: ["hz", "hertz"], 1e3: ["khz"], 1e6: ["mhz"], 1e9: ["gh
 _units("power", {1.0: ["w", "watt", "watts"], 1e-3: ["mw", "milliwatt", "milliwatts"], 1e3: ["kw", "kilowatt", "kilowatts"]})
 _units("voltage", {1.0: ["v", "volt", "volts"], 1e-3: ["mv", "millivolt", "millivolts"]})
 _units("current", {1.0: ["amp", "amps", "ampere", "amperes"], 1e-3: ["ma", "milliamp", "milliamps"]})
-_units("energy", {1.0: ["wh"], 1e3: ["kwh"]})
+_units("energy", {1.0: ["wh", "watt-hour", "watt-hours"], 1e3: ["kwh", "kilowatt-hour", "kilowatt-hours"]})
+_units("charge", {1.0: ["ah", "ampere-hour", "ampere-hours", "amp-hour", "amp-hours"], 1e-3: ["mah"]})
+_units("speed", {1.0: ["m/s", "metre per second", "metres per second", "meter per second", "meters per second"],
+                 1 / 3.6: ["km/h", "kph", "kilometre per hour", "kilometres per hour", "kilometers per hour"],
+                 1852 / 3600: ["kn", "knot", "knots"]})
+_units("volume", {1e-3: ["ml", "millilitre", "millilitres", "milliliter", "milliliters"],
+                  1.0: ["l", "litre", "litres", "liter", "liters"]})
 _units("percent", {1.0: ["%", "percent", "per cent", "pct"]})
 _units("pressure", {1.0: ["pa"], 1e3: ["kpa"], 1e5: ["bar"], 1e2: ["mbar", "hpa"]})
 _units("temperature_c", {1.0: ["°c", "degc", "celsius", "degrees celsius"]})
@@ -135,7 +141,8 @@ def parse_quantities(text: str) -> list[Quantity]:
         except ValueError:
             continue
         tail = text[m.end():m.end() + 24]
-        um = re.match(r"\s?(%|°\s?[cCfF]|[A-Za-zµ]+(?:\s(?:mile|miles|celsius|c))?)", tail)
+        um = re.match(r"\s?(%|°\s?[cCfF]|[A-Za-zµ]+(?:-[A-Za-z]+)?(?:/[A-Za-z]+)?"
+                      r"(?:\s(?:per\s[a-z]+|mile|miles|celsius|c))?)", tail)
         unit = ""
         if um:
             cand = um.group(1).replace("° ", "°")
