@@ -58,7 +58,8 @@ from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 from corpora.reference import ReferenceCorpus, corpus_from_records, default_corpora, load_reference  # noqa: E402
-from validators.contamination import ContaminationConfig, Detection, Detector, Probe, strip_label  # noqa: E402
+from validators.contamination import (ContaminationConfig, Detection, Detector, Probe, embed_text,  # noqa: E402
+                                      ngram_hashes, strip_label, tokens)
 
 DATA = ROOT.parent / "shared" / "data" / "contamination"
 SUBJECTS = ["abstract_algebra", "sociology", "high_school_us_history"]
@@ -229,6 +230,34 @@ def rate(dets: list[Detection], judged: dict[int, Detection] | None = None, yes_
     return k / len(dets)
 
 
+def near_misses(c: ReferenceCorpus, det: Detector, emb: Embedder, cfg: ContaminationConfig,
+                limit: int) -> list[tuple[int, int, float]]:
+    """Distinct items of one subject that the judge would see side by side: each item's nearest
+    other item when their cosine falls in the middle band, leaving out near-copies (cosine 0.99+)
+    and pairs that share a verbatim 13-gram (a shared passage, caught by the n-gram stage).
+    (item, neighbour, cosine), highest first, at most `limit`."""
+    ix = det.indexes[0]
+    vectors = ix.faiss.reconstruct_n(0, ix.faiss.ntotal)
+    owner = ix.a["vec_item"].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(owner) != 0])
+    probes = emb.encode([embed_text(q, ch, cfg) for q, ch in zip(c.questions, c.choices, strict=True)])
+    sims = np.maximum.reduceat(probes @ vectors.T, starts, axis=1)
+    grams = [set(ngram_hashes(tokens(q), 13).tolist()) for q in c.questions]
+    out, seen = [], set()
+    for a in range(len(c)):
+        row = sims[a].copy()
+        row[a] = -1.0
+        row[row >= 0.99] = -1.0
+        for b in np.argsort(-row)[:5]:
+            if not grams[a] & grams[int(b)]:
+                cos = float(row[b])
+                if cfg.review_threshold <= cos < cfg.semantic_threshold and frozenset((a, int(b))) not in seen:
+                    seen.add(frozenset((a, int(b))))
+                    out.append((a, int(b), cos))
+                break
+    return sorted(out, key=lambda t: -t[2])[:limit]
+
+
 class Run:
     """Detections of one set of probes against one detector; the judge sees (a sample of) the middle band."""
 
@@ -363,6 +392,9 @@ def main() -> None:
     ap.add_argument("--judge-threads", type=int, default=1, help="threads of a local judge's llama.cpp server")
     ap.add_argument("--judge-hard", type=int, default=10,
                     help="also ask the judge about this many docs questions and their nearest reference item")
+    ap.add_argument("--judge-near-misses", type=int, default=0,
+                    help="also ask the judge about this many pairs of distinct items of one subject in the middle "
+                         "band (per subject): its specificity where a wrong 'same' is possible")
     args = ap.parse_args()
     data = Path(args.data)
     cfg = ContaminationConfig()
@@ -408,6 +440,9 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
     docs, docs_src = docs_questions()
     dump = open(args.dump, "w") if args.dump else None
     totals: dict[str, list[Run]] = {}
+    hard: list[bool] = []
+    near: list[bool] = []
+    hard_errors = 0
     with _judge_client(args, cache) as judge:
         t_judge0 = 0.0
         stage_time: Counter = Counter()
@@ -435,6 +470,21 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
                         dump.write(json.dumps({"subject": s, "set": label, "id": p.id, "status": d.status,
                                                "stage": d.finding.stage if d.finding else None,
                                                "scores": d.scores}) + "\n")
+            if jdet is not None and args.judge_near_misses:
+                jdet.prepare(emb)
+                for a, b, cos in near_misses(c, jdet, emb, cfg, args.judge_near_misses):
+                    t0 = time.monotonic()
+                    try:
+                        same = jdet._ask_judge(verbatim(c)[a], c, b).same
+                    except BenchmintError:
+                        hard_errors += 1
+                        continue
+                    finally:
+                        t_judge0 += time.monotonic() - t0
+                        stage_items["judge"] += 1
+                    near.append(same)
+                    print(f"  near miss {c.ids[a]} ~ {c.ids[b]} (cosine {cos:.3f}): judge says "
+                          f"{'same' if same else 'different'}: {c.questions[a][-90:]!r} / {c.questions[b][-90:]!r}")
             for k, v in det.timing.items():
                 stage_time[k] += v
             for k, v in det.counts.items():
@@ -451,8 +501,6 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
         print("  " + run.line())
         print(f"  docs questions from {docs_src}")
         totals["negatives:docs_questions(all corpora)"] = [run]
-        hard: list[bool] = []
-        hard_errors = 0
         if judge is not None and args.judge_hard:  # the judge's specificity: nearest neighbours of clean questions
             nearest = sorted(zip(docs, run.dets, strict=True),
                              key=lambda pd: -pd[1].scores.get("semantic", {}).get("cosine", 0.0))
@@ -499,6 +547,9 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
         said = sum(hard)
         print(f"  judge on hard negatives (a docs question and its nearest reference item, any cosine): said "
               f"'same' on {said}/{len(hard)} (replies that broke the schema: {hard_errors})")
+    if near:
+        print(f"  judge on same-subject near misses (distinct items in the middle band, no shared passage): "
+              f"said 'same' on {sum(near)}/{len(near)}")
     print("\n== time per stage (all subject runs, no judge; the judge only on the middle band)")
     for k in ("normalize", "exact", "ngram", "embed", "search", "fuzzy", "semantic"):
         secs, items = stage_time[k], stage_items[k]

@@ -16,6 +16,7 @@ from generators.prompts import load_tactics
 from generators.single_hop import SingleHopGenerator
 from tests.test_validators import ctx, q
 from validators.base import Context
+from validators.difficulty import gold_shown
 from validators.grounding import GroundingValidator, like_quantities
 
 PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 litres per minute at idle."
@@ -23,7 +24,8 @@ TANK = "Its header tank holds 1,800 litres and refills in 4 hours."
 COSTS = "A service visit costs NOK 2,150, plus NOK 600 for each replaced seal; a spare impeller costs GBP 165."
 LIMITS = "Work stops when waves exceed 2.5 metres or the wind exceeds 15 metres per second."
 BATTERY = "The battery stores 2,400 watt-hours at a rated 188 ampere-hours."
-SPEC = " ".join([PUMP, TANK, COSTS, LIMITS, BATTERY])
+PLANT = "The plant runs 3 pumps from 06:00 to 22:00 every day."
+SPEC = " ".join([PUMP, TANK, COSTS, LIMITS, BATTERY, PLANT])
 
 
 def spec_ctx() -> Context:
@@ -77,6 +79,8 @@ def test_a_computed_answer_is_grounded_by_its_derivation():
     ("15 - 2.5", "12.5", "metres", [LIMITS], "subtracts length from speed"),
     ("2400 / 188", "12.77", "hours", [BATTERY], "another kind (one unit per another), not hours"),
     ("12 - 340", "-328", "litres", [PUMP], "negative"),
+    ("(22 - 6) * 60", "960", "minutes", [PLANT], None),  # clock times are hours
+    ("3 * 60", "180", "", [PLANT], "60, a number the text does not hold, as a quantity"),
 ])
 def test_a_computed_answer_keeps_its_units_straight(derivation, answer, unit, quotes, problem):
     v = GroundingValidator().check([computed(derivation, answer, quotes, unit, "What does the Orrin-7 cost or hold?")],
@@ -84,6 +88,13 @@ def test_a_computed_answer_keeps_its_units_straight(derivation, answer, unit, qu
     assert v.passed is (problem is None), v.reason
     if problem:
         assert problem in v.reason
+
+
+def test_the_gold_check_sees_a_computed_answers_arithmetic():
+    x = computed("340 - 12", "328", [PUMP], "litres")
+    assert gold_shown(x) == "328 litres (worked out as 340 - 12)"
+    plain = q("Who designed the Orrin-7 pump?", "Elspeth Marrow", [PUMP])
+    assert gold_shown(plain) == "Elspeth Marrow"
 
 
 def test_like_quantities_pair_numbers_of_one_unit():

@@ -19,6 +19,13 @@ from validators.judges import JudgePanel
 from validators.scoring import TargetResult, TargetRunner, pass_rate
 
 
+def gold_shown(q: Question) -> str:
+    """The gold as the panel checks it: with its unit, and a computed answer with its arithmetic
+    (the panel judges whether the question asks for that computation, not its own sums)."""
+    gold = f"{q.answer} {q.unit}".strip() if q.unit and q.unit not in q.answer else q.answer
+    return f"{gold} (worked out as {q.derivation})" if q.derivation else gold
+
+
 def discrimination(results: list[TargetResult], strength: dict[str, float]) -> float | None:
     graded = [r for r in results if r.correct is not None]
     if len(graded) < 2:
@@ -57,7 +64,7 @@ class DifficultyValidator:
             return Verdict(validator=self.name, passed=False, score=None, evidence=evidence,
                            reason=f"not measured: all {missing} target replies missing")
         if rate == 0 and self.check_gold and self.panel is not None:
-            d = self.panel.gold_is_right(q.question, q.answer, [c.quote for c in q.citations])
+            d = self.panel.gold_is_right(q.question, gold_shown(q), [c.quote for c in q.citations])
             evidence["gold_check"] = d.as_dict()
             if d.decision is False:
                 # a bad question, not a hard one: it counts in no pass-rate figure (round means,

@@ -146,6 +146,8 @@ def _cited_measures(cited: str) -> dict[float, Measure]:
     out: dict[float, Measure] = {}
     for x in parse_quantities(cited):
         out.setdefault(round(x.value, 9), measure_of(x.unit))
+    for m in re.finditer(r"(?<![\d:])([01]?\d|2[0-3]):[0-5]\d(?![\d:])", cited):  # a clock time: its hour
+        out[round(float(m.group(1)), 9)] = ("time", 3600.0)
     for m in _CURRENCY.finditer(cited):
         after = parse_quantities(cited[m.end():m.end() + 24])
         if after:
@@ -203,7 +205,17 @@ def units_problem(derivation: str, unit: str, question: str, cited: str) -> str 
         return m is not None and m[0] != "factor"
 
     def one(sym: str, a: Measure, b: Measure) -> list[Measure]:
+        for x, other in ((a, b), (b, a)):
+            # a number the text does not hold is a unit factor (or "twice", "half"), never an operand
+            if x is not None and x[0] == "factor" and not real(other) and not (other is None and x[1] in _SCALING
+                                                                              and sym in "*/"):
+                if other is None or sym in "+-":
+                    raise ValueError(f"it uses {x[1]:g}, a number the text does not hold, as a quantity")
+        if sym == "/" and a is not None and a[0] == "factor" and b is not None:
+            raise ValueError(f"it divides {a[1]:g}, a number the text does not hold, by a quantity")
         if sym in "+-":
+            if (a is not None and a[0] == "factor") or (b is not None and b[0] == "factor"):
+                raise ValueError("it adds or subtracts a number the text does not hold")
             if real(a) and real(b):
                 if a[0] != b[0]:
                     raise ValueError(f"it {'adds' if sym == '+' else 'subtracts'} {_dim_name(b)} "

@@ -154,9 +154,12 @@ def parse_quantities(text: str) -> list[Quantity]:
                     break
         out.append(Quantity(value, unit))
     if not out:
-        for w in re.findall(r"[a-z]+", text.lower()):
-            if w in _WORD_NUMBERS:
-                out.append(Quantity(float(_WORD_NUMBERS[w]), ""))
+        low = text.lower()
+        for m in re.finditer(r"[a-z]+", low):
+            if m.group() in _WORD_NUMBERS:
+                after = re.match(r"\s([a-zµ]+)", low[m.end():m.end() + 16])
+                unit = after.group(1) if after and unit_info(after.group(1)) else ""
+                out.append(Quantity(float(_WORD_NUMBERS[m.group()]), unit))
                 break
     return out
 
