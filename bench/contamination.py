@@ -258,6 +258,19 @@ def near_misses(c: ReferenceCorpus, det: Detector, emb: Embedder, cfg: Contamina
     return sorted(out, key=lambda t: -t[2])[:limit]
 
 
+def ask_judge(det: Detector, probe: Probe, corpus: ReferenceCorpus, item: int, cost: Counter) -> bool | None:
+    """The judge's verdict on one pair (None: a reply that broke the schema twice, counted apart)."""
+    t0 = time.monotonic()
+    try:
+        return det._ask_judge(probe, corpus, item).same
+    except BenchmintError:
+        cost["errors"] += 1
+        return None
+    finally:
+        cost["seconds"] += time.monotonic() - t0
+        cost["items"] += 1
+
+
 class Run:
     """Detections of one set of probes against one detector; the judge sees (a sample of) the middle band."""
 
@@ -442,7 +455,7 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
     totals: dict[str, list[Run]] = {}
     hard: list[bool] = []
     near: list[bool] = []
-    hard_errors = 0
+    asked: Counter = Counter()  # the judge's pairwise calls outside the detector: seconds, items, errors
     with _judge_client(args, cache) as judge:
         t_judge0 = 0.0
         stage_time: Counter = Counter()
@@ -473,15 +486,9 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
             if jdet is not None and args.judge_near_misses:
                 jdet.prepare(emb)
                 for a, b, cos in near_misses(c, jdet, emb, cfg, args.judge_near_misses):
-                    t0 = time.monotonic()
-                    try:
-                        same = jdet._ask_judge(verbatim(c)[a], c, b).same
-                    except BenchmintError:
-                        hard_errors += 1
+                    same = ask_judge(jdet, verbatim(c)[a], c, b, asked)
+                    if same is None:
                         continue
-                    finally:
-                        t_judge0 += time.monotonic() - t0
-                        stage_items["judge"] += 1
                     near.append(same)
                     print(f"  near miss {c.ids[a]} ~ {c.ids[b]} (cosine {cos:.3f}): judge says "
                           f"{'same' if same else 'different'}: {c.questions[a][-90:]!r} / {c.questions[b][-90:]!r}")
@@ -509,16 +516,12 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
                 if not sem:
                     continue
                 c = next(c for c in allc if c.name == sem["corpus"])
-                t0 = time.monotonic()
-                try:
-                    same = jdet._ask_judge(p, c, sem["item"]).same
-                except BenchmintError:  # a reply that broke the schema twice: counted apart
-                    hard_errors += 1
-                    continue
-                finally:
-                    t_judge0 += time.monotonic() - t0
-                    stage_items["judge"] += 1
-                hard.append(same)
+                same = ask_judge(jdet, p, c, sem["item"], asked)
+                if same is not None:
+                    hard.append(same)
+        t_judge0 += asked["seconds"]
+        stage_items["judge"] += asked["items"]
+        hard_errors = asked["errors"]
     if dump:
         dump.close()
 
