@@ -66,6 +66,13 @@ def test_a_computed_answer_is_grounded_by_its_derivation():
     assert not single.passed and "two or more numbers" in single.reason
     halves = g.check([computed("340 / 2", "170", [PUMP])], c)[0]  # a unit factor needs no citation
     assert halves.passed
+    # a question that names a cited number its derivation leaves out asks about something else
+    other = computed("1800 - 340", "1460", [PUMP, TANK], "litres",
+                     "How many litres does the Orrin-7 tank hold beyond the pump's 12 litres per minute at idle?")
+    v = g.check([other], c)[0]
+    assert not v.passed and "names 12, a cited number" in v.reason
+    named = computed("340 - 12", "328", [PUMP], "litres", "How many more litres than 12 does the Orrin-7 pump deliver?")
+    assert g.check([named], c)[0].passed  # named and used
 
 
 @pytest.mark.parametrize("derivation,answer,unit,quotes,problem", [
@@ -90,9 +97,9 @@ def test_a_computed_answer_keeps_its_units_straight(derivation, answer, unit, qu
         assert problem in v.reason
 
 
-def test_the_gold_check_sees_a_computed_answers_arithmetic():
+def test_the_gold_check_sees_a_numeric_gold_with_its_unit():
     x = computed("340 - 12", "328", [PUMP], "litres")
-    assert gold_shown(x) == "328 litres (worked out as 340 - 12)"
+    assert gold_shown(x) == "328 litres"
     plain = q("Who designed the Orrin-7 pump?", "Elspeth Marrow", [PUMP])
     assert gold_shown(plain) == "Elspeth Marrow"
 

@@ -20,10 +20,9 @@ from validators.scoring import TargetResult, TargetRunner, pass_rate
 
 
 def gold_shown(q: Question) -> str:
-    """The gold as the panel checks it: with its unit, and a computed answer with its arithmetic
-    (the panel judges whether the question asks for that computation, not its own sums)."""
-    gold = f"{q.answer} {q.unit}".strip() if q.unit and q.unit not in q.answer else q.answer
-    return f"{gold} (worked out as {q.derivation})" if q.derivation else gold
+    """The gold as the panel checks it: a number with its unit. (A computed answer's arithmetic is
+    not shown: with it, the 1.5B judge passed a 110 % "share" it had rejected without.)"""
+    return f"{q.answer} {q.unit}".strip() if q.unit and q.unit not in q.answer else q.answer
 
 
 def discrimination(results: list[TargetResult], strength: dict[str, float]) -> float | None:

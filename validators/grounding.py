@@ -11,7 +11,9 @@
   which evaluates to the answer within its tolerance, and whose units agree: only
   like quantities are added or subtracted, and the result is in the answer's unit
   (4 hours * 60 is 240 minutes; 4 minutes * 60 is not 240 minutes, and seconds
-  divided by seconds is no number of seconds).
+  divided by seconds is no number of seconds); a number the text does not hold is
+  only a unit factor, and a question that names a cited number its derivation does
+  not use asks about something else.
 The matched span of each citation in the document is recorded as evidence.
 """
 
@@ -119,10 +121,28 @@ def derivation_support(q: Question, cited: str) -> tuple[bool, str]:
     tol = max(q.tolerance, 1e-9 * abs(value))
     if abs(answers[0].value - value) > tol:
         return False, f"the derivation {q.derivation!r} gives {value:g}, not the answer {answers[0].value:g}"
+    unused = [n for n in _plain_numbers(q.question)
+              if round(n, 9) in cited_numbers and round(n, 9) not in {round(x, 9) for x in numbers}]
+    if unused:
+        return False, (f"the question names {unused[0]:g}, a cited number its derivation {q.derivation!r} "
+                       "does not use: it asks about something else")
     problem = units_problem(q.derivation, q.unit or answers[0].unit, q.question, cited)
     if problem:
         return False, f"{q.derivation}: {problem}"
     return True, f"{q.derivation} = {value:g}"
+
+
+def _plain_numbers(text: str) -> list[float]:
+    """Numbers written on their own ("12.0", "±0.1", "40%"), not inside a name ("MB-40", "4.7.2"),
+    leaving out years."""
+    out = []
+    for tok in text.split():
+        m = re.fullmatch(r"[(±~≈]*([-−]?\d{1,3}(?:,\d{3})+|[-−]?\d+)(\.\d+)?%?[),.;:?!]*", tok)
+        if m:
+            value = float((m.group(1) + (m.group(2) or "")).replace(",", "").replace("−", "-"))
+            if not (m.group(2) is None and 1900 <= value <= 2100):
+                out.append(value)
+    return out
 
 
 # a quantity's measure: (dimension, factor to the dimension's base unit); None for a plain count or a
