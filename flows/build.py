@@ -183,6 +183,8 @@ def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
         else:
             steps.append((c, plan.kinds[turn % len(plan.kinds)], None))
             turn += 1
+    if COMPUTED not in plan.kinds:
+        return steps
     has_pairs = {c.id: bool(like_quantities(c.text)) for c in round_chunks}
     for i, (c, kind, partner) in enumerate(steps):
         if kind == COMPUTED and not has_pairs[c.id]:

@@ -47,7 +47,8 @@ class Tactic:
     kind_text: str = ""
     kind_fields: str = ""
     extra: str = ""
-    facts: bool = False  # list the excerpt's like quantities (after pairs_text), else its number sentences
+    # when set, the excerpt's like quantities are listed after pairs_text, else its sentences
+    # with numbers after facts_text (the material of a computed question)
     pairs_text: str = ""
     facts_text: str = ""
 
@@ -67,6 +68,6 @@ def load_tactics(directory: Path = PROMPT_DIR) -> Tactics:
             raise ValueError(f"tactic {name!r} must start with its kind {t['kind']!r}")
         tactics[name] = Tactic(name=name, kind=t["kind"], kind_text=t.get("kind_text", "").strip(),
                                kind_fields=t.get("kind_fields", ""), extra=t.get("extra", "").strip(),
-                               facts=bool(t.get("facts", False)), pairs_text=t.get("pairs_text", "").strip(),
+                               pairs_text=t.get("pairs_text", "").strip(),
                                facts_text=t.get("facts_text", "").strip())
     return Tactics(id=str(raw["id"]), version=str(raw["version"]), tactics=tactics)

@@ -172,7 +172,7 @@ class SingleHopGenerator:
                                       kind_text=what, kind_fields=extra)
         if tactic is not None and tactic.extra:
             msgs = with_focus(msgs, tactic.extra)
-        if tactic is not None and tactic.facts:
+        if tactic is not None and (tactic.pairs_text or tactic.facts_text):
             msgs = with_focus(msgs, self.facts(tactic, chunk.text))
         return with_focus(msgs, focus)
 

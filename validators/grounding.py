@@ -121,8 +121,8 @@ def derivation_support(q: Question, cited: str) -> tuple[bool, str]:
     tol = max(q.tolerance, 1e-9 * abs(value))
     if abs(answers[0].value - value) > tol:
         return False, f"the derivation {q.derivation!r} gives {value:g}, not the answer {answers[0].value:g}"
-    unused = [n for n in _plain_numbers(q.question)
-              if round(n, 9) in cited_numbers and round(n, 9) not in {round(x, 9) for x in numbers}]
+    used = {round(x, 9) for x in numbers}
+    unused = [n for n in _plain_numbers(q.question) if round(n, 9) in cited_numbers and round(n, 9) not in used]
     if unused:
         return False, (f"the question names {unused[0]:g}, a cited number its derivation {q.derivation!r} "
                        "does not use: it asks about something else")
@@ -148,12 +148,13 @@ def _plain_numbers(text: str) -> list[float]:
 # a quantity's measure: (dimension, factor to the dimension's base unit); None for a plain count or a
 # unit not known; ("factor", c) for a unit factor (a free constant the text does not hold)
 Measure = tuple[str, float] | None
-_CURRENCY = re.compile(r"(?<![A-Za-z])(NOK|SEK|DKK|EUR|USD|GBP|CAD|AUD|CHF|JPY|[$€£])\s?(?=[-−]?\d)")
+_CURRENCY_CODE = r"(?:NOK|SEK|DKK|EUR|USD|GBP|CAD|AUD|CHF|JPY|[$€£])"
+_CURRENCY = re.compile(rf"(?<![A-Za-z])({_CURRENCY_CODE})\s?(?=[-−]?\d)")
 
 
 def measure_of(unit: str) -> Measure:
     u = unit.strip()
-    if _CURRENCY.fullmatch(u + "0"):
+    if re.fullmatch(_CURRENCY_CODE, u):
         return (f"money {u.upper()}", 1.0)
     info = unit_info(u) if u else None
     if info is None:
@@ -180,7 +181,7 @@ def like_quantities(text: str, limit: int = 6) -> list[tuple[str, str]]:
     written ("520 millimetres", "1,620 millimetres"): the material of a computed question.
     Pairs are taken from each measure in turn, so one long list does not crowd out the rest."""
     seen: dict[Measure, dict[float, str]] = {}
-    pattern = r"(?P<cur>(?:NOK|SEK|DKK|EUR|USD|GBP|CAD|AUD|CHF|JPY|[$€£])\s?)?(?P<num>[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?)"
+    pattern = rf"(?P<cur>{_CURRENCY_CODE}\s?)?(?P<num>[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?)"
     for m in re.finditer(pattern, text):
         found = parse_quantities(text[m.start("num"):m.end("num") + 24])
         unit = found[0].unit if found else ""
@@ -227,10 +228,8 @@ def units_problem(derivation: str, unit: str, question: str, cited: str) -> str 
     def one(sym: str, a: Measure, b: Measure) -> list[Measure]:
         for x, other in ((a, b), (b, a)):
             # a number the text does not hold is a unit factor (or "twice", "half"), never an operand
-            if x is not None and x[0] == "factor" and not real(other) and not (other is None and x[1] in _SCALING
-                                                                              and sym in "*/"):
-                if other is None or sym in "+-":
-                    raise ValueError(f"it uses {x[1]:g}, a number the text does not hold, as a quantity")
+            if x is not None and x[0] == "factor" and other is None and not (x[1] in _SCALING and sym in "*/"):
+                raise ValueError(f"it uses {x[1]:g}, a number the text does not hold, as a quantity")
         if sym == "/" and a is not None and a[0] == "factor" and b is not None:
             raise ValueError(f"it divides {a[1]:g}, a number the text does not hold, by a quantity")
         if sym in "+-":
