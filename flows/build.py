@@ -319,7 +319,9 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
             else:
                 rep.stage(f"round {r}: naming the failure patterns")
                 plan = plan_round_task.with_options(task_run_name=f"plan-round-{r}")(agent, accepted + rejected, cfg)
-                round_chunks = agent.pick_chunks(chunks, accepted + rejected, used, cfg.adaptive.chunks_per_round)
+                suits = {c.id for c in chunks if like_quantities(c.text)} if COMPUTED in plan.kinds else set()
+                round_chunks = agent.pick_chunks(chunks, accepted + rejected, used, cfg.adaptive.chunks_per_round,
+                                                 prefer=suits)
                 if not round_chunks:
                     stop = "no chunk left to probe"
                     break

@@ -10,7 +10,8 @@ patterns. The next round then
   questions, subtle false statements) or multi-hop; a shape tried often enough
   that never yields a measured question (all its candidates rejected) is dropped;
 - returns first to the chunks whose questions the targets failed, then to
-  unused chunks;
+  unused chunks, then (a small corpus used up) to the used ones that suit the
+  round's shapes and had the lowest pass rates;
 - appends a focus block (the patterns, and failed examples) to every
   generation prompt, asking for new questions that probe those weaknesses,
   from the same sources and with verbatim citations.
@@ -188,14 +189,32 @@ class AdaptiveAgent:
         return focus + "\nQuestions already asked about this text (do not repeat them):\n" + "\n".join(f"- {a}" for a in asked)
 
     @staticmethod
-    def pick_chunks(chunks: list[Chunk], questions: list[Question], used: set[str], n: int) -> list[Chunk]:
-        """Chunks of failed questions (see `failures`, lowest pass rate first), then unused ones."""
+    def pick_chunks(chunks: list[Chunk], questions: list[Question], used: set[str], n: int,
+                    prefer: set[str] | None = None) -> list[Chunk]:
+        """Chunks of failed questions (see `failures`, lowest pass rate first), then unused ones,
+        then, when a small corpus has no unused chunk left, the used ones again (the round asks new
+        questions of them; its prompt lists what was already asked): those in `prefer` first (the
+        chunks that suit the round's shapes), then the lowest mean pass rate, the fewest questions."""
         order = list(dict.fromkeys(c for q in AdaptiveAgent.failures(questions) for c in q.chunk_ids))
         by_id = {c.id: c for c in chunks}
         failed = [by_id[c] for c in order if c in by_id]
         revisit = set(order)
         fresh = [c for c in chunks if c.id not in used and c.id not in revisit]
-        return (failed + fresh)[:n]
+        picked = (failed + fresh)[:n]
+        if len(picked) < n:
+            rates: dict[str, list[float]] = defaultdict(list)
+            asked: Counter = Counter()
+            for q in questions:
+                for c in q.chunk_ids:
+                    asked[c] += 1
+                    if q.pass_rate is not None:
+                        rates[c].append(q.pass_rate)
+            taken = {c.id for c in picked}
+            again = sorted((c for c in chunks if c.id in used and c.id not in taken),
+                           key=lambda c: (c.id not in (prefer or set()),
+                                          sum(rates[c.id]) / len(rates[c.id]) if rates[c.id] else 0.5, asked[c.id]))
+            picked += again[: n - len(picked)]
+        return picked
 
     def describe(self, plan: RoundPlan) -> dict[str, Any]:
         return {"patterns": plan.patterns, "kinds": plan.kinds, "multi_hop": plan.multi_hop,

@@ -197,3 +197,19 @@ def test_with_every_rate_at_one_half_the_strongest_targets_failures_are_the_fail
     # a question below one half is a failure whatever the targets' strengths
     low = graded(measured("open", 0.0, i=9), weak=False, strong=False)
     assert agent.failures(qs + [low]) == [low]
+
+
+def test_a_used_up_corpus_is_revisited_suitable_chunks_first_then_the_lowest_pass_rates():
+    chunks = [Chunk(id=f"c{k}", document_id="doc1", index=k, start=0, end=1, text="x", n_tokens=1) for k in range(4)]
+    qs = [measured("mcq", 1.0, i=0), measured("open", 0.5, i=1), measured("mcq", 1.0, i=2)]
+    for q, c in zip(qs, ("c0", "c1", "c2"), strict=True):
+        q.chunk_ids = [c]
+    agent = AdaptiveAgent(client=None)
+    used = {"c0", "c1", "c2", "c3"}
+    # no failure, nothing unused: the used chunks again, the lowest pass rate first (c3, never
+    # measured, counts as 0.5 and was asked less than c1)
+    assert [c.id for c in agent.pick_chunks(chunks, qs, used, n=3)] == ["c3", "c1", "c0"]
+    # chunks that suit the round's shapes (like quantities for computed numbers) come first
+    assert [c.id for c in agent.pick_chunks(chunks, qs, used, n=2, prefer={"c2"})] == ["c2", "c3"]
+    # an unused chunk still comes before any revisit
+    assert [c.id for c in agent.pick_chunks(chunks, qs, used - {"c0"}, n=2)] == ["c0", "c3"]
