@@ -645,7 +645,7 @@ class MixedEmbedder:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    if stage == "embedding" and (done == total or done % 20480 < 4096):
+    if stage == "embedding" and (done <= 4096 or done == total or done % 20480 < 4096):  # the first batch too
         print(f"    {stage}: {done:,}/{total:,}", flush=True)
 
 
