@@ -164,14 +164,15 @@ def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:
 COMPUTED = "numeric:computed"
 
 
-def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
-               pairs: dict[str, Chunk]) -> list[tuple[Chunk, str, Chunk | None]]:
+def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, pairs: dict[str, Chunk],
+               quantities: set[str] | None = None) -> list[tuple[Chunk, str, Chunk | None]]:
     """(chunk, kind, partner chunk for multi-hop or None) per generation step of a round.
 
     A share `plan.multi_hop` of the steps (spread evenly) pair the chunk with its partner for a
     multi-hop question; the kinds (or their harder forms) take turns over the other steps in the
     plan's order. A computed-number step goes to a chunk that has like quantities to combine
-    (swapping kinds with another step when its own chunk has none).
+    (swapping kinds with another step when its own chunk has none); `quantities`, the ids of the
+    chunks that have them, is found from the round's chunks when not given.
     """
     steps = []
     turn = 0
@@ -185,11 +186,12 @@ def plan_steps(round_chunks: list[Chunk], plan: RoundPlan,
             turn += 1
     if COMPUTED not in plan.kinds:
         return steps
-    has_pairs = {c.id: bool(like_quantities(c.text)) for c in round_chunks}
+    if quantities is None:
+        quantities = {c.id for c in round_chunks if like_quantities(c.text)}
     for i, (c, kind, partner) in enumerate(steps):
-        if kind == COMPUTED and not has_pairs[c.id]:
+        if kind == COMPUTED and c.id not in quantities:
             j = next((j for j, (c2, k2, p2) in enumerate(steps)
-                      if p2 is None and k2 != COMPUTED and has_pairs[c2.id]), None)
+                      if p2 is None and k2 != COMPUTED and c2.id in quantities), None)
             if j is not None:
                 steps[i], steps[j] = (c, steps[j][1], None), (steps[j][0], COMPUTED, None)
     return steps
@@ -305,6 +307,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         agent = (AdaptiveAgent(pool["generator"], cfg.adaptive.sample, tactics=cfg.adaptive.tactics)
                  if cfg.adaptive.rounds > 1 else None)
         pairs: dict[str, Chunk] | None = None
+        quantities: set[str] | None = None  # chunks with like quantities, found once when a plan computes numbers
         prompts = single.prompts()
         rounds: list[dict[str, Any]] = []
         used: set[str] = set()
@@ -314,21 +317,20 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
             progress=0.0, key=f"progress-{_slug(cfg.name, 40)}",
             description=f"{cfg.name}: accepted questions, as a share of the {cfg.questions} wanted") if chunks else None
         for r in range(cfg.adaptive.rounds if chunks else 0):
+            if r > 0:
+                rep.stage(f"round {r}: naming the failure patterns")
+                plan = plan_round_task.with_options(task_run_name=f"plan-round-{r}")(agent, accepted + rejected, cfg)
+            if COMPUTED in plan.kinds and quantities is None:
+                quantities = {c.id for c in chunks if like_quantities(c.text)}
             if r == 0:
                 round_chunks = chunks if cfg.adaptive.rounds == 1 else chunks[: cfg.adaptive.chunks_per_round]
             else:
-                rep.stage(f"round {r}: naming the failure patterns")
-                plan = plan_round_task.with_options(task_run_name=f"plan-round-{r}")(agent, accepted + rejected, cfg)
-                suits = {c.id for c in chunks if like_quantities(c.text)} if COMPUTED in plan.kinds else set()
                 round_chunks = agent.pick_chunks(chunks, accepted + rejected, used, cfg.adaptive.chunks_per_round,
-                                                 prefer=suits)
-                if not round_chunks:
-                    stop = "no chunk left to probe"
-                    break
+                                                 prefer=quantities if COMPUTED in plan.kinds else None)
             if plan.multi_hop > 0 and pairs is None:
                 pairs = {a: ctx.chunks[b] for a, b in pair_chunks(all_chunks, ctx.embedder).items()}
             # each adaptive round starts its own plan's turns, in its order (untried shapes first)
-            steps = plan_steps(round_chunks, plan, pairs or {})
+            steps = plan_steps(round_chunks, plan, pairs or {}, quantities)
             rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
             tokens0 = _completion_tokens(pool)
             rnd = {"round": r, "generated": 0, "accepted": 0, "rejected": 0, "rejected_by_validator": Counter(),

@@ -209,9 +209,9 @@ class AdaptiveAgent:
                     asked[c] += 1
                     if q.pass_rate is not None:
                         rates[c].append(q.pass_rate)
-            taken = {c.id for c in picked}
+            taken, prefer = {c.id for c in picked}, prefer or set()
             again = sorted((c for c in chunks if c.id in used and c.id not in taken),
-                           key=lambda c: (c.id not in (prefer or set()),
+                           key=lambda c: (c.id not in prefer,
                                           sum(rates[c.id]) / len(rates[c.id]) if rates[c.id] else 0.5, asked[c.id]))
             picked += again[: n - len(picked)]
         return picked
