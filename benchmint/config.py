@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from benchmint.errors import ConfigError
 from benchmint.records import Record
+from benchmint.secrets import redact_url
 
 DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
 
@@ -293,12 +294,6 @@ def _first_error(exc: ValidationError) -> str:
 
 
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)$", re.I)
-
-
-def redact_url(url: str) -> str:
-    """Drop user:password@ and secret-looking query parameters from a URL."""
-    url = re.sub(r"(https?://)[^/@\s]+@", r"\1", url)
-    return re.sub(r"([?&](?:api[_-]?key|key|token|access_token)=)[^&#\s]*", r"\1REDACTED", url, flags=re.I)
 
 
 def redact(obj: Any) -> Any:
