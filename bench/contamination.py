@@ -433,7 +433,10 @@ def _judge_client(args: argparse.Namespace, cache: Path) -> Iterator[Any]:
         yield None
         return
     from benchmint.config import parse_model_ref
-    from benchmint.llm import LocalServer, ModelClient, ModelPool, ResponseCache, UsageBook, resolve_local_gguf
+    from benchmint.llm import ModelClient, ModelPool
+    from benchmint.local_server import LocalServer, resolve_local_gguf
+    from benchmint.response_cache import ResponseCache
+    from benchmint.usage import UsageBook
 
     spec = parse_model_ref(args.judge).model_copy(update={"max_tokens": 48, "temperature": 0.0})
     if not spec.is_local:

@@ -83,7 +83,7 @@ def build(
     except BenchmintError as exc:
         _fail(str(exc), 2)
     try:  # fail fast, before Prefect starts, on a local model that is not there
-        from benchmint.llm import resolve_local_gguf
+        from benchmint.local_server import resolve_local_gguf
 
         for spec in [cfg.models.generator, *cfg.models.targets, *cfg.models.panel()]:
             if spec.is_local:
@@ -235,7 +235,7 @@ def _print_summary(s: dict) -> None:
 @app.command()
 def models() -> None:
     """List the embedded local models and whether they are installed."""
-    from benchmint.llm import list_local_models
+    from benchmint.local_server import list_local_models
 
     t = Table(title="local models (use with --model)")
     t.add_column("model", no_wrap=True)
@@ -340,7 +340,7 @@ def eval_(
     import json
 
     from benchmint.config import parse_model_ref
-    from benchmint.llm import resolve_local_gguf
+    from benchmint.local_server import resolve_local_gguf
 
     try:
         from flows.evaluate import resolve_release

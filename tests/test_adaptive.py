@@ -71,7 +71,7 @@ def test_published_questions_are_grounded_and_measured(adaptive):
 
 def test_rounds_without_targets_default_to_the_embedded_models():
     from benchmint.config import load_config
-    from benchmint.llm import default_targets
+    from benchmint.local_server import default_targets
 
     cfg = load_config(None, {"sources": ["examples/docs/"], "rounds": 3})
     assert cfg.name == "docs" and cfg.adaptive.rounds == 3 and cfg.models.targets == []

@@ -16,7 +16,10 @@ from pydantic import BaseModel
 
 from benchmint.config import BuildConfig, ModelSpec, parse_model_ref
 from benchmint.errors import ConfigError, ModelError, ModelOutputError
-from benchmint.llm import QWEN_SHA256, LocalServer, ModelClient, ResponseCache, UsageBook, assemble_qwen, resolve_local_gguf
+from benchmint.llm import ModelClient
+from benchmint.local_server import QWEN_SHA256, LocalServer, assemble_qwen, resolve_local_gguf
+from benchmint.response_cache import ResponseCache
+from benchmint.usage import UsageBook
 
 
 class Fact(BaseModel):

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from benchmint.config import ModelSpec
-from benchmint.llm import LocalServer, ModelClient, ResponseCache, UsageBook
+from benchmint.llm import ModelClient
+from benchmint.local_server import LocalServer
+from benchmint.response_cache import ResponseCache
+from benchmint.usage import UsageBook
 from benchmint.records import Citation, Question, question_id
 from benchmint.stats import mean_with_ci, paired_difference, spearman
 from validators.answerability import AnswerabilityValidator
