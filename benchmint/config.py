@@ -29,8 +29,14 @@ class ModelSpec(Record):
     api_key_env: str | None = None  # the *name* of the variable holding the key
     json_mode: Literal["auto", "json_object_schema", "json_schema", "json_object"] = "auto"
     max_concurrency: int = Field(default=4, ge=1)
-    timeout_s: float = Field(default=600.0, gt=0)
+    timeout_s: float = Field(default=600.0, gt=0)  # a deadline for one whole reply, however it trickles in
     max_retries: int = Field(default=4, ge=0)
+    # One step's total time (every try and the repair try, waits included): bounds a call that would
+    # otherwise take (1 + max_retries) x 2 x timeout_s.
+    max_call_s: float = Field(default=900.0, gt=0)
+    retry_after_max_s: float = Field(default=120.0, ge=0)  # a longer Retry-After fails the step instead of waiting
+    # The circuit breaker: this many failed steps in a row on one endpoint stop the build (0: never).
+    max_consecutive_failures: int = Field(default=5, ge=0)
     temperature: float = 0.2
     max_tokens: int = Field(default=1200, ge=16)
     n_ctx: int = Field(default=4096, ge=512)  # local models only

@@ -22,21 +22,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import openai
 from pydantic import BaseModel, ValidationError
 
-from benchmint.config import ModelSpec, redact_url
-from benchmint.errors import ModelError, ModelOutputError
+from benchmint.breaker import Endpoint
+from benchmint.config import ModelSpec
+from benchmint.errors import ModelError, ModelFault, ModelOutputError
 from benchmint.local_server import LocalServer, resolve_local_gguf
 from benchmint.response_cache import ResponseCache
+from benchmint.secrets import redact_url, remember, reveal, scrub
+from benchmint.transport import Fault, Reply, post_chat
 from benchmint.usage import UsageBook
 
 T = TypeVar("T", bound=BaseModel)
 
 # --------------------------------------------------------------------------- the client
-
-_RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError)
-
 
 def extract_json(text: str) -> Any:
     """Parse a JSON object from a reply, tolerating code fences and surrounding prose."""
@@ -54,72 +53,104 @@ def extract_json(text: str) -> Any:
 
 
 class ModelClient:
-    """Speaks the OpenAI chat API to one endpoint, for one role."""
+    """Speaks the OpenAI chat API to one endpoint, for one role.
+
+    Each `complete_json` is one step: a reply that is not usable after the retries (see
+    benchmint.transport for the kinds) raises ModelFault or ModelOutputError for the caller to record,
+    and counts against the endpoint's circuit breaker; an open breaker raises EndpointDown at once."""
 
     def __init__(self, spec: ModelSpec, role: str, usage: UsageBook, cache: ResponseCache | None,
-                 base_url: str | None = None, identity: str | None = None):
+                 base_url: str | None = None, identity: str | None = None, endpoint: Endpoint | None = None):
         self.spec = spec
         self.role = role
         self.usage = usage
         self.cache = cache
-        self.base_url = base_url or spec.base_url
+        self.base_url = base_url or spec.base_url  # as configured (redacted when it carried a secret)
         if not self.base_url:
             raise ModelError(f"model {spec.model!r} has no base_url")
+        self.shown_url = redact_url(self.base_url)  # for labels and errors
         # What the cache key names: stable across runs (a local server's port is not).
-        self.identity = identity or f"{redact_url(self.base_url)}#{spec.model}"
+        self.identity = identity or f"{self.shown_url}#{spec.model}"
         self.served_model = "local" if spec.is_local else spec.model
+        self.endpoint = endpoint or Endpoint(self.shown_url, spec.max_consecutive_failures)
         self._reached = False  # has the endpoint answered once?
+        raw_url = reveal(self.base_url)  # the secret part of the URL is used only to connect
         api_key = "sk-no-key-required"
         if spec.api_key_env:
             api_key = os.environ.get(spec.api_key_env) or ("sk-no-key-required" if spec.is_local else "")
-            if not api_key and not _is_loopback(self.base_url):
+            if not api_key and not _is_loopback(raw_url):
                 raise ModelError(f"model {spec.label}: environment variable {spec.api_key_env} is not set; export it with your API key")
             api_key = api_key or "sk-no-key-required"
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key, max_retries=0, timeout=spec.timeout_s)
+            remember(api_key)
+        self._secrets = (api_key,)  # scrubbed from every kept error text, remembered or not
+        url = httpx.URL(raw_url)
+        self._url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")  # keeps a query (api-version)
         limit = 1 if spec.is_local else spec.max_concurrency
+        self._http = httpx.Client(headers={"Authorization": f"Bearer {api_key}"},
+                                  limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
         self._sem = threading.Semaphore(limit)
         self.json_mode = spec.json_mode if spec.json_mode != "auto" else ("json_object_schema" if spec.is_local else "json_schema")
 
-    # -- raw call with retries
-    def _create(self, messages: list[dict[str, str]], params: dict[str, Any]) -> Any:
+    # -- one reply, with retries
+    def _create(self, messages: list[dict[str, str]], params: dict[str, Any], deadline: float) -> Reply:
+        """A usable reply before `deadline` (the step's budget), retrying 429/408/5xx, timeouts, dropped
+        connections and broken 200 bodies; otherwise ModelFault (ModelError when never reached)."""
+        payload = {"model": self.served_model, "messages": messages, **params}
         attempt = 0
         while True:
+            if not self.endpoint.wait_turn(deadline):
+                raise ModelFault(f"model {self.spec.label}: the endpoint asked for a pause that outlasts this step's "
+                                 f"time budget (max_call_s={self.spec.max_call_s:g})", "rate_limited")
             t0 = time.monotonic()
             try:
                 with self._sem:
-                    resp = self._client.chat.completions.create(model=self.served_model, messages=messages, **params)
+                    reply = post_chat(self._http, self._url, payload, min(deadline, time.monotonic() + self.spec.timeout_s),
+                                      self._secrets)
                 self.usage.add(self.role, seconds=time.monotonic() - t0)
                 self._reached = True
-                return resp
-            except _RETRYABLE as exc:
+                return reply
+            except Fault as f:
                 self.usage.add(self.role, seconds=time.monotonic() - t0)
-                if attempt >= self.spec.max_retries:
-                    self.usage.add(self.role, failures=1)
-                    raise ModelError(f"model {self.spec.label} failed after {attempt + 1} tries: {_short(exc)}") from None
+                self.usage.fault(self.role, f.kind)
+                if f.kind == "timeout" and f.status is None:
+                    f.message = f"{f.message} (timeout_s={self.spec.timeout_s:g})"
+                self._reached = self._reached or f.reached
+                wait = self._next_wait(f, attempt, deadline)
+                if wait is None:
+                    raise self._give_up(f, attempt) from None
                 attempt += 1
                 self.usage.add(self.role, retries=1)
-                time.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
-            except openai.APIConnectionError:
-                # An endpoint never reached is a wrong URL or a server not started: fail at once. One that
-                # answered before and went down mid-run is retried like a 5xx.
-                if self._reached and attempt < self.spec.max_retries:
-                    attempt += 1
-                    self.usage.add(self.role, retries=1)
-                    time.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
-                    continue
-                self.usage.add(self.role, failures=1)
-                tries = f" (after {attempt + 1} tries)" if attempt else ""
-                raise ModelError(f"cannot reach model endpoint {redact_url(self.base_url)}{tries}: "
-                                 "is the server running and the URL right?") from None
-            except openai.NotFoundError:
-                self.usage.add(self.role, failures=1)
-                raise ModelError(f"model {self.spec.model!r} was not found at {redact_url(self.base_url)}; check the name after '#'") from None
-            except openai.AuthenticationError:
-                self.usage.add(self.role, failures=1)
-                raise ModelError(f"model {self.spec.label}: the endpoint refused the API key in {self.spec.api_key_env or '(none)'}") from None
-            except openai.APIStatusError as exc:
-                self.usage.add(self.role, failures=1)
-                raise ModelError(f"model {self.spec.label} rejected the request ({exc.status_code}): {_short(exc)}") from None
+                if f.retry_after is not None:
+                    self.endpoint.pause(f.retry_after)
+                time.sleep(wait)
+
+    def _next_wait(self, f: Fault, attempt: int, deadline: float) -> float | None:
+        """Seconds to wait before the next try, or None: give up now."""
+        if not f.retryable or attempt >= self.spec.max_retries or not self._reached:
+            return None
+        if f.retry_after is not None and f.retry_after > self.spec.retry_after_max_s:
+            f.message += f" (Retry-After {f.retry_after:.0f}s is over retry_after_max_s={self.spec.retry_after_max_s:g})"
+            return None
+        wait = max(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5), f.retry_after or 0.0)
+        if time.monotonic() + wait >= deadline:
+            f.message += f" (the step's time budget, max_call_s={self.spec.max_call_s:g}, is spent)"
+            return None
+        return wait
+
+    def _give_up(self, f: Fault, attempt: int) -> ModelError:
+        label, url = self.spec.label, self.shown_url
+        if not self._reached:
+            # An endpoint never reached is a wrong URL or a server not started: fail at once.
+            tries = f" (after {attempt + 1} tries)" if attempt else ""
+            return ModelError(f"cannot reach model endpoint {url}{tries}: is the server running and the URL right?")
+        if f.kind == "not_found":
+            return ModelError(f"model {self.spec.model!r} was not found at {url}; check the name after '#'")
+        if f.kind == "auth":
+            return ModelError(f"model {label}: the endpoint refused the API key in {self.spec.api_key_env or '(none)'}")
+        if f.kind == "rejected":
+            return ModelFault(f"model {label} rejected the request ({f.message})", f.kind)
+        tries = f"after {attempt + 1} tries" if attempt else "at the first try"
+        return ModelFault(f"model {label} failed {tries}: {f.kind}: {f.message}", f.kind)
 
     def _response_format(self, schema: type[BaseModel]) -> dict[str, Any]:
         js = schema.model_json_schema()
@@ -134,7 +165,7 @@ class ModelClient:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def complete_json(self, messages: list[dict[str, str]], schema: type[T], **overrides: Any) -> T:
-        """A reply validated against `schema`: cached, retried, repaired once."""
+        """A reply validated against `schema`: cached, retried, repaired once, within max_call_s."""
         params: dict[str, Any] = {
             "temperature": self.spec.temperature,
             "max_tokens": self.spec.max_tokens,
@@ -147,36 +178,50 @@ class ModelClient:
                 obj = schema.model_validate(hit["value"])
                 self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
                 return obj
+        if self.endpoint.open:
+            raise self.endpoint.down()
+        try:
+            obj, completion_tokens = self._validated(messages, params, schema, time.monotonic() + self.spec.max_call_s)
+        except (ModelError, ModelOutputError) as exc:
+            kind = getattr(exc, "kind", "unreachable")
+            self.usage.add(self.role, failures=1)
+            self.usage.failed_step(self.role, kind)
+            self.endpoint.failed(f"{kind}: {str(exc)[:160]}")
+            raise
+        self.endpoint.succeeded()
+        if self.cache is not None:
+            self.cache.put(key, {"value": obj.model_dump(mode="json"), "completion_tokens": completion_tokens})
+        return obj
+
+    def _validated(self, messages: list[dict[str, str]], params: dict[str, Any], schema: type[T],
+                   deadline: float) -> tuple[T, int]:
         convo = list(messages)
         completion_tokens = 0
         for attempt in range(2):
-            resp = self._create(convo, params)
-            u = getattr(resp, "usage", None)
-            pt, ct = (u.prompt_tokens or 0, u.completion_tokens or 0) if u else (0, 0)
-            completion_tokens += ct
-            self.usage.add(self.role, calls=1, prompt_tokens=pt, completion_tokens=ct)
-            text = (resp.choices[0].message.content or "") if resp.choices else ""
+            reply = self._create(convo, params, deadline)
+            completion_tokens += reply.completion_tokens
+            self.usage.add(self.role, calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
             try:
-                obj = schema.model_validate(extract_json(text))
+                return schema.model_validate(extract_json(reply.content)), completion_tokens
             except (ValueError, ValidationError) as exc:
+                self.usage.fault(self.role, "schema")
                 if attempt == 1:
-                    self.usage.add(self.role, failures=1)
-                    raise ModelOutputError(f"model {self.spec.label} returned invalid {schema.__name__} JSON twice: {_short(exc)}") from None
+                    raise ModelOutputError(f"model {self.spec.label} returned invalid {schema.__name__} JSON twice: "
+                                           f"{_short(exc, self._secrets)}") from None
                 self.usage.add(self.role, repairs=1)
                 convo = convo + [
-                    {"role": "assistant", "content": text[:4000]},
+                    {"role": "assistant", "content": reply.content[:4000]},
                     {"role": "user", "content": f"That reply is not valid: {_short(exc)}. "
                                                 "Reply again with only the corrected JSON object, following the schema."},
                 ]
-                continue
-            if self.cache is not None:
-                self.cache.put(key, {"value": obj.model_dump(mode="json"), "completion_tokens": completion_tokens})
-            return obj
         raise AssertionError("unreachable")
 
+    def close(self) -> None:
+        self._http.close()
 
-def _short(exc: BaseException) -> str:
-    msg = str(exc).replace("\n", " ")
+
+def _short(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    msg = scrub(str(exc).replace("\n", " "), extra=secrets)
     return msg[:240] + ("..." if len(msg) > 240 else "")
 
 
@@ -198,6 +243,22 @@ class ModelPool:
         self.cache = ResponseCache(cache_dir / "responses") if use_cache else None
         self.servers: dict[Path, LocalServer] = {}
         self.clients: dict[str, ModelClient] = {}
+        self.endpoints: dict[str, Endpoint] = {}  # by shown URL: the roles on one endpoint share its breaker
+
+    def _endpoint(self, url: str, spec: ModelSpec) -> Endpoint:
+        shown = redact_url(url)
+        if shown not in self.endpoints:
+            self.endpoints[shown] = Endpoint(shown, spec.max_consecutive_failures)
+        return self.endpoints[shown]
+
+    def check(self) -> None:
+        """Raise EndpointDown when an endpoint's circuit breaker is open (the build stops)."""
+        for ep in self.endpoints.values():
+            if ep.open:
+                raise ep.down()
+
+    def faults(self) -> dict[str, object]:
+        return self.usage.faults()
 
     def __enter__(self) -> "ModelPool":
         try:
@@ -210,7 +271,7 @@ class ModelPool:
 
     def _client_for(self, role: str, spec: ModelSpec) -> ModelClient:
         if not spec.is_local:
-            return ModelClient(spec, role, self.usage, self.cache)
+            return ModelClient(spec, role, self.usage, self.cache, endpoint=self._endpoint(spec.base_url or "", spec))
         gguf = resolve_local_gguf(spec.model, self.cache_dir)
         server = self.servers.get(gguf)
         if server is None:
@@ -219,12 +280,15 @@ class ModelPool:
             server = LocalServer(gguf, n_ctx=spec.n_ctx, log_path=logs / f"llama-server-{gguf.stem}.log").start()
             self.servers[gguf] = server
         identity = f"local:{gguf.name}:{gguf.stat().st_size}"
-        return ModelClient(spec, role, self.usage, self.cache, base_url=server.base_url, identity=identity)
+        return ModelClient(spec, role, self.usage, self.cache, base_url=server.base_url, identity=identity,
+                           endpoint=self._endpoint(server.base_url, spec))
 
     def __getitem__(self, role: str) -> ModelClient:
         return self.clients[role]
 
     def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
         for server in self.servers.values():
             server.stop()
         self.servers.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -22,6 +23,10 @@ class RoleUsage:
 @dataclass
 class UsageBook:
     roles: dict[str, RoleUsage] = field(default_factory=dict)
+    # Unusable replies by role and fault kind (retried or not), and failed steps by role and the kind
+    # that ended them: what the manifest's "faults" reports.
+    replies: dict[str, Counter] = field(default_factory=dict)
+    steps: dict[str, Counter] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, role: str, **delta: float) -> None:
@@ -38,3 +43,28 @@ class UsageBook:
     def model_seconds(self) -> float:
         with self._lock:
             return sum(u.seconds for u in self.roles.values())
+
+    def fault(self, role: str, kind: str) -> None:
+        """One unusable reply (a later try may still have succeeded)."""
+        with self._lock:
+            self.replies.setdefault(role, Counter())[kind] += 1
+
+    def failed_step(self, role: str, kind: str) -> None:
+        """One step that ended without a usable reply."""
+        with self._lock:
+            self.steps.setdefault(role, Counter())[kind] += 1
+
+    def faults(self) -> dict[str, object]:
+        """{"replies": unusable replies per kind, "failed_steps": failed steps per kind, "by_role": {role:
+        {"replies": ..., "failed_steps": ...}}}, every count a plain int."""
+        with self._lock:
+            replies, steps = Counter(), Counter()
+            for c in self.replies.values():
+                replies.update(c)
+            for c in self.steps.values():
+                steps.update(c)
+            roles = sorted(set(self.replies) | set(self.steps))
+            return {"replies": dict(sorted(replies.items())), "failed_steps": dict(sorted(steps.items())),
+                    "by_role": {r: {"replies": dict(sorted(self.replies.get(r, Counter()).items())),
+                                    "failed_steps": dict(sorted(self.steps.get(r, Counter()).items()))}
+                                for r in roles}}

@@ -23,7 +23,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import __version__, progress
 from benchmint.config import BuildConfig, ModelSpec
-from benchmint.errors import BenchmintError, ConfigError, ModelOutputError, NothingToPublish, SourceError
+from benchmint.errors import BenchmintError, ConfigError, ModelFault, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool
 from benchmint.local_server import default_targets
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
@@ -67,12 +67,12 @@ def chunk_task(docs: list[Document], max_tokens: int, overlap: int) -> list[Chun
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_transient)
 def generate_task(generator: SingleHopGenerator, chunk: Chunk, doc: Document, round_: int = 0,
-                  kind: str | None = None, focus: str = "") -> tuple[list[Question], str | None]:
-    """Questions for one chunk; invalid model output is recorded, not raised."""
+                  kind: str | None = None, focus: str = "") -> tuple[list[Question], dict[str, str] | None]:
+    """Questions for one chunk; a reply that is not usable is recorded ({"error", "kind"}), not raised."""
     try:
         return generator.generate_one(chunk, doc, round_, kind, focus), None
-    except ModelOutputError as exc:
-        return [], str(exc)
+    except (ModelOutputError, ModelFault) as exc:
+        return [], {"error": str(exc), "kind": exc.kind}
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -110,12 +110,12 @@ def recheck_task(keep: list[Question], contamination: Any, runner: TargetRunner 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=_transient)
 def generate_pair_task(generator: MultiHopGenerator, a: Chunk, da: Document, b: Chunk, db: Document,
-                       round_: int, focus: str) -> tuple[list[Question], str | None]:
-    """Multi-hop questions for one pair of chunks; invalid model output is recorded, not raised."""
+                       round_: int, focus: str) -> tuple[list[Question], dict[str, str] | None]:
+    """Multi-hop questions for one pair of chunks; a reply that is not usable is recorded, not raised."""
     try:
         return generator.generate_pair(a, da, b, db, round_, focus), None
-    except ModelOutputError as exc:
-        return [], str(exc)
+    except (ModelOutputError, ModelFault) as exc:
+        return [], {"error": str(exc), "kind": exc.kind}
 
 
 @task(cache_policy=NO_CACHE)
@@ -266,7 +266,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
     accepted: list[Question] = []
     rejected: list[Question] = []
     generated = 0
-    output_errors: list[dict[str, str]] = []
+    output_errors: list[dict[str, Any]] = []
     if cfg.adaptive.rounds > 1 and not cfg.models.targets:
         # adaptive rounds aim at the targets' failures: with none named, the embedded models are the targets
         found = default_targets()
@@ -300,6 +300,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         if keep:
             rep.stage(f"rechecking {len(keep)} published questions")
             kept, rechecked = recheck_task(keep, contamination, runner, ctx, cfg)
+            pool.check()
             retired += rechecked
             chain.dedup.add_existing(kept, ctx)
         single = SingleHopGenerator(pool["generator"], cfg.generation.questions_per_chunk,
@@ -321,6 +322,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
             if r > 0:
                 rep.stage(f"round {r}: naming the failure patterns")
                 plan = plan_round_task.with_options(task_run_name=f"plan-round-{r}")(agent, accepted + rejected, cfg)
+                pool.check()
             if COMPUTED in plan.kinds and quantities is None:
                 quantities = {c.id for c in chunks if like_quantities(c.text)}
             if r == 0:
@@ -358,11 +360,13 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                     used.add(chunk.id)
                     rnd["chunks"] += 1
                     if err:
-                        log.warning("chunk %s of %s: %s", chunk.index, doc.title, err)
-                        output_errors.append({"chunk_id": chunk.id, "round": r, "error": err})
+                        log.warning("chunk %s of %s: %s", chunk.index, doc.title, err["error"])
+                        output_errors.append({"chunk_id": chunk.id, "round": r, **err})
+                    pool.check()  # the circuit breaker: an endpoint that failed too many steps in a row stops the build
                     candidates.extend(qs)
                 generated += len(candidates)
                 ok, bad = validate_task(chain, candidates, ctx)
+                pool.check()
                 accepted.extend(ok)
                 rejected.extend(bad)
                 rnd["generated"] += len(candidates)
@@ -396,6 +400,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         usage = pool.usage.as_dict()
         model_seconds = pool.usage.model_seconds()
         missing = {"target_replies": runner.missing if runner else 0, "judge_votes": panel.missing_votes if panel else 0}
+        faults = pool.faults()
         if panel is not None:
             prompts.update(panel.prompt_versions())
         if runner is not None:
@@ -436,6 +441,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
         "rejections_by_validator": dict(rejections),
         "generated": generated,
         "model_output_errors": output_errors,
+        "faults": faults,
         "token_usage": usage,
         "timing": {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)},
     }
@@ -445,7 +451,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                "kind": kind, "added": new_accepted, "kept": len(kept),
                "retired": [{"id": q.id, "question": q.question, "reason": q.retired_reason} for q in retired],
                "rounds": [{k: x[k] for k in ("round", "generated", "accepted", "mean_target_pass_rate")} for x in rounds],
-               "missing": missing, "stopped_because": stop}
+               "missing": missing, "stopped_because": stop, "faults": faults["replies"]}
     if kind == "refresh" and not new_accepted and not retired:
         summary["timing"] = {"total_s": round(time.monotonic() - t_start, 2), "model_s": round(model_seconds, 2)}
         _artifact(cfg.name, summary, "unchanged: no question added or retired; no new version published")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from benchmint.errors import EndpointDown
 from benchmint.records import Question, Verdict
 from validators.base import Context
 from validators.dedup import DedupValidator
@@ -59,6 +60,8 @@ def _safe_check(validator, questions: list[Question], ctx: Context) -> list[Verd
         if len(verdicts) != len(questions):
             raise RuntimeError(f"returned {len(verdicts)} verdicts for {len(questions)} questions")
         return verdicts
+    except EndpointDown:  # an endpoint's circuit breaker opened: the build stops, no verdict is due
+        raise
     except Exception as exc:  # noqa: BLE001 - recorded on every question as a failed verdict
         return [Verdict(validator=validator.name, passed=False, reason=f"validator error: {type(exc).__name__}: {exc}")
                 for _ in questions]

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from benchmint.errors import BenchmintError
+from benchmint.errors import BenchmintError, EndpointDown
 from benchmint.llm import ModelClient
 from generators.prompts import load_prompt
 
@@ -100,6 +100,8 @@ class JudgePanel:
             try:
                 r = j.complete_json(messages, JudgeReply, temperature=0.0, max_tokens=160)
                 votes.append(Vote(j.spec.label, bool(r.verdict), r.reason.strip()[:300]))
+            except EndpointDown:  # the circuit breaker is open: the build stops, this is no missing vote
+                raise
             except BenchmintError as exc:  # ModelError / ModelOutputError after the client's retries
                 self.missing_votes += 1
                 votes.append(Vote(j.spec.label, None, error=str(exc)[:300]))

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from benchmint.errors import BenchmintError
+from benchmint.errors import BenchmintError, EndpointDown
 from benchmint.llm import ModelClient
 from benchmint.records import LETTERS, Chunk, Question
 from generators.prompts import load_prompt
@@ -360,6 +360,8 @@ class TargetRunner:
         try:
             r = client.complete_json(self.messages(q, mode, order, context), TargetReply, temperature=0.0,
                                      max_tokens=128)
+        except EndpointDown:  # the circuit breaker is open: the build stops, this is no missing reply
+            raise
         except BenchmintError as exc:
             self.missing += 1
             return TargetResult(name, mode, None, None, "missing", choice_order=order, error=str(exc)[:300])
