@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from benchmint.config import ModelSpec, redact_url
 from benchmint.env import package_dir
 from benchmint.errors import ModelError, ModelOutputError
+from benchmint.secrets import reveal
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -356,7 +357,7 @@ class ModelClient:
             if not api_key and not _is_loopback(self.base_url):
                 raise ModelError(f"model {spec.label}: environment variable {spec.api_key_env} is not set; export it with your API key")
             api_key = api_key or "sk-no-key-required"
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key, max_retries=0, timeout=spec.timeout_s)
+        self._client = openai.OpenAI(base_url=reveal(self.base_url), api_key=api_key, max_retries=0, timeout=spec.timeout_s)  # noqa: E501 - the raw URL only here (secrets)
         limit = 1 if spec.is_local else spec.max_concurrency
         self._sem = threading.Semaphore(limit)
         self.json_mode = spec.json_mode if spec.json_mode != "auto" else ("json_object_schema" if spec.is_local else "json_schema")
