@@ -14,6 +14,10 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
 
+from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
+
+# set before typer is imported: typer hands tracebacks to the hook it found at import
+sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
@@ -34,8 +38,21 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _fail(msg: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+    from benchmint.secrets import key_env_values, scrub
+
+    console.print(f"[bold red]error:[/] {scrub(msg, key_env_values())}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _safe(cfg):  # noqa: ANN001, ANN202 - a BuildConfig in, its JSON form out
+    """The config as a flow or a deployment may receive it (Prefect stores both): every URL
+    redacted, the raw forms stashed in this process's environment; the keys' values and the URLs'
+    secrets remembered, and every log record of this process scrubbed of them."""
+    from benchmint.logscrub import install_log_scrubber
+
+    safe = cfg.stashed()
+    install_log_scrubber(s.api_key_env for s in cfg.model_specs())
+    return safe.model_dump(mode="json")
 
 
 class RichReporter:
@@ -51,7 +68,9 @@ class RichReporter:
                          description=f"accepted questions (chunks {chunks_done}/{chunks_total})")
 
     def note(self, text: str) -> None:
-        self.prog.console.print(f"[yellow]{text}[/]", highlight=False)
+        from benchmint.secrets import scrub
+
+        self.prog.console.print(f"[yellow]{scrub(text)}[/]", highlight=False)
 
 
 @app.command()
@@ -80,6 +99,7 @@ def build(
         from corpora.feeds import parse_since
 
         parse_since(cfg.since)  # a bad date is a flag error, before anything starts
+        params = _safe(cfg)
     except BenchmintError as exc:
         _fail(str(exc), 2)
     try:  # fail fast, before Prefect starts, on a local model that is not there
@@ -95,7 +115,7 @@ def build(
     # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
 
-    summary = _with_progress(build_benchmark, cfg.model_dump(mode="json"))
+    summary = _with_progress(build_benchmark, params)
     _print_summary(summary)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
@@ -118,16 +138,15 @@ def refresh(
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another refresh of NAME to end.")] = 0.0,
 ) -> None:
     """Re-read the sources; retire stale questions, add new ones; publish only on a change."""
-    import json
-
     try:
         cfg = _refresh_config(name, config, output_dir)
+        params = _safe(cfg)
     except BenchmintError as exc:
         _fail(str(exc), 2)
     from flows.refresh import refresh_benchmark
 
     signal.signal(signal.SIGTERM, _interrupt)
-    summary = _with_progress(refresh_benchmark, json.loads(cfg.model_dump_json()), wait)
+    summary = _with_progress(refresh_benchmark, params, wait)
     if summary["release"] is None:
         out.print(summary.get("message") or f"unchanged: {name} stays at {summary['refreshed_from']}; no new version",
                   highlight=False)
@@ -151,8 +170,6 @@ def serve(
 
     Runs until stopped; with PREFECT_API_URL pointing at `prefect server start`, the deployment,
     its runs and their artifacts show in the Prefect UI."""
-    import json
-
     from benchmint.config import ScheduleConfig
 
     try:
@@ -161,6 +178,7 @@ def serve(
         from prefect.schedules import Cron
 
         schedule = Cron(sched.cron, timezone=sched.timezone)
+        params = _safe(cfg)  # the deployment's stored parameters; scheduled runs inherit the stash
     except BenchmintError as exc:
         _fail(str(exc), 2)
     except ValueError as exc:
@@ -170,7 +188,7 @@ def serve(
     out.print(f"serving deployment refresh-benchmark/{name}-nightly: {sched.cron} ({sched.timezone}); Ctrl-C stops it",
               highlight=False)
     refresh_benchmark.serve(name=f"{name}-nightly", schedules=[schedule], global_limit=1,
-                            parameters={"config": json.loads(cfg.model_dump_json())}, tags=["benchmint", name],
+                            parameters={"config": params}, tags=["benchmint", name],
                             description=f"Nightly refresh of the benchmint benchmark {name}",
                             print_starting_message=False)
 
@@ -348,10 +366,16 @@ def eval_(
         folder = resolve_release(release)
         manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
         judges = [] if no_judge else (judge or manifest.get("judges") or [])
-        for ref in [*model, *judges]:
-            spec = parse_model_ref(ref)
+        specs = [parse_model_ref(ref) for ref in [*model, *judges]]
+        for spec in specs:
             if spec.is_local:
                 resolve_local_gguf(spec.model, cache_root())
+        from benchmint.config import stash_model_ref
+        from benchmint.logscrub import install_log_scrubber
+
+        # the flow's parameters are stored by Prefect: URLs redacted (raw forms stashed), keys by name
+        model, judges = [stash_model_ref(m) for m in model], [stash_model_ref(j) for j in judges]
+        install_log_scrubber(s.api_key_env for s in specs)
     except BenchmintError as exc:
         _fail(str(exc), 2)
     from flows.evaluate import evaluate_models

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from benchmint.errors import ConfigError
 from benchmint.records import Record
-from benchmint.secrets import redact_url
+from benchmint.secrets import REDACTED, redact_url, stash
 
 DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
 
@@ -50,31 +50,60 @@ class ModelSpec(Record):
         return self.model if self.is_local else f"{self.model}@{redact_url(self.base_url or '')}"
 
 
+_URL_REF = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def redact_ref(ref: str) -> str:
+    """A model reference as an error may show it: the URL redacted (with or without a scheme),
+    the model name after '#' kept."""
+    url, hash_, name = ref.partition("#")
+    if _URL_REF.match(url):
+        url = redact_url(url)
+    elif any(c in url for c in "@?;"):
+        url = redact_url("x://" + url)[len("x://"):]  # `user:KEY@host/v1`: redacted like a URL
+    return url + hash_ + name
+
+
 def parse_model_ref(ref: str | dict[str, Any] | ModelSpec) -> ModelSpec:
-    """`local:NAME`, `local:/path/model.gguf`, `URL#model`, or a config mapping."""
+    """`local:NAME`, `local:/path/model.gguf`, `URL#model`, or a config mapping. Errors show the
+    reference redacted (a URL may carry a key)."""
     if isinstance(ref, ModelSpec):
         return ref
     if isinstance(ref, dict):
         try:
             return ModelSpec.model_validate(ref)
         except ValidationError as exc:
-            raise ConfigError(f"invalid model entry {ref!r}: {_first_error(exc)}") from None
+            raise ConfigError(f"invalid model entry {redact(ref)!r}: {_first_error(exc)}") from None
     ref = ref.strip()
+    shown = redact_ref(ref)
     if ref.startswith("local:"):
         if ref == "local:":
             raise ConfigError("model 'local:' names no model; try 'local:qwen2.5-coder-1.5b' (see `benchmint models`)")
         return ModelSpec(model=ref)
-    if re.match(r"^https?://", ref):
+    if re.match(r"^https?://", ref, re.I):
         if "#" not in ref:
-            raise ConfigError(f"model {ref!r} has no model name; write it as URL#model, e.g. http://localhost:8000/v1#my-model")
+            raise ConfigError(f"model {shown!r} has no model name; write it as URL#model, e.g. http://localhost:8000/v1#my-model")
         url, name = ref.split("#", 1)
         if not name:
-            raise ConfigError(f"model {ref!r} has an empty model name after '#'")
+            raise ConfigError(f"model {shown!r} has an empty model name after '#'")
         return ModelSpec(model=name, base_url=url, api_key_env="OPENAI_API_KEY")
     raise ConfigError(
-        f"model {ref!r} is not understood; use local:NAME (see `benchmint models`), "
+        f"model {shown!r} is not understood; use local:NAME (see `benchmint models`), "
         "local:/path/model.gguf, or URL#model for an OpenAI-compatible endpoint"
     )
+
+
+def stash_model_ref(ref: Any) -> Any:
+    """A model reference (string, mapping or ModelSpec) safe to hand to a flow: its URL stashed
+    (`benchmint.secrets.stash`) and redacted."""
+    if isinstance(ref, ModelSpec):
+        return ref.model_copy(update={"base_url": stash(ref.base_url)}) if ref.base_url else ref
+    if isinstance(ref, dict) and isinstance(ref.get("base_url"), str):
+        return {**ref, "base_url": stash(ref["base_url"])}
+    if isinstance(ref, str) and _URL_REF.match(ref.strip()):
+        url, hash_, name = ref.strip().partition("#")
+        return stash(url) + hash_ + name
+    return ref
 
 
 class ModelRoles(Record):
@@ -240,6 +269,35 @@ class BuildConfig(Record):
         """The config as it may be written to a manifest: secrets removed."""
         return redact(self.model_dump(mode="json"))
 
+    def model_specs(self) -> list[ModelSpec]:
+        """Every model the config names, in every role."""
+        m = self.models
+        return [m.generator, *m.targets, *m.judges, *([self.contamination.judge] if self.contamination.judge else [])]
+
+    def stashed(self) -> "BuildConfig":
+        """This config safe to hand to a flow or a deployment (Prefect stores both): every model
+        URL and feed URL redacted, the raw forms kept in this process's environment (stash), where
+        the connections are opened (reveal). Keys stay in the variables `api_key_env` names."""
+        seen: dict[str, str] = {}
+
+        def safe(url: str) -> str:
+            red = redact_url(url)
+            if seen.setdefault(red, url) != url and red != url:
+                raise ConfigError(f"two URLs differ only in their secrets ({red}); give the keys by variable name "
+                                  "(api_key_env) instead of in the URLs")
+            return stash(url)
+
+        def spec(s: ModelSpec) -> ModelSpec:
+            return s.model_copy(update={"base_url": safe(s.base_url)}) if s.base_url else s
+
+        m = self.models
+        models = m.model_copy(update={"generator": spec(m.generator), "targets": [spec(s) for s in m.targets],
+                                      "judges": [spec(s) for s in m.judges]})
+        cont = self.contamination
+        if cont.judge is not None:
+            cont = cont.model_copy(update={"judge": spec(cont.judge)})
+        return self.model_copy(update={"models": models, "contamination": cont, "feeds": [safe(f) for f in self.feeds]})
+
 
 def cache_root(explicit: str | None = None) -> Path:
     root = explicit or os.environ.get("BENCHMINT_CACHE") or os.path.join(
@@ -277,7 +335,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             data[key] = value
     if not data.get("name") and (data.get("sources") or data.get("feeds")):
         # no --name: the first source's folder or file name, or the first feed's host (outputs/<name>/...)
-        first = data["sources"][0] if data.get("sources") else re.sub(r"^\w+://", "", str(data["feeds"][0])).split("/")[0]
+        first = data["sources"][0] if data.get("sources") else re.sub(r"^\w+://", "", redact_url(str(data["feeds"][0]))).split("/")[0]
         stem = Path(str(first).rstrip("/")).stem if data.get("sources") else first
         data["name"] = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "benchmark"
     try:
@@ -308,12 +366,12 @@ def redact(obj: Any) -> Any:
         out = {}
         for k, v in obj.items():
             if isinstance(k, str) and _SECRET_KEY.search(k) and not k.endswith("_env"):
-                out[k] = "REDACTED" if v else v
+                out[k] = REDACTED if v else v
             else:
                 out[k] = redact(v)
         return out
     if isinstance(obj, list):
         return [redact(v) for v in obj]
-    if isinstance(obj, str) and re.match(r"^https?://", obj):
+    if isinstance(obj, str) and _URL_REF.match(obj):
         return redact_url(obj)
     return obj

@@ -6,6 +6,9 @@ enters a config that a flow, a deployment, a manifest or a log sees; the raw URL
 process's environment under a name derived from the redacted form (`stash`), and the code that
 opens the connection asks for it back (`reveal`). Every secret value seen is remembered, so error
 bodies, evidence and log records can be scrubbed of it (`scrub`).
+
+An API key itself is never in a config: the config names the environment variable that holds it
+(`api_key_env`), and its value is remembered (`remember_env`) so that nothing kept echoes it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import hashlib
 import os
 import re
 import threading
-from urllib.parse import quote, unquote
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 REDACTED = "REDACTED"
 
-# Query parameters whose values are never secret (feeds and model endpoints use them); every
-# other parameter's value is redacted.
+# Query (and `;` path) parameters whose values are never secret (feeds and model endpoints use
+# them); every other parameter's value is redacted. Matched case-insensitively after
+# percent-decoding the name.
 SAFE_PARAMS = frozenset({
     "api-version", "model", "format", "lang", "language", "hl", "page", "per_page", "limit", "offset",
     "sort", "sortby", "sortorder", "order", "q", "query", "search", "search_query", "id_list", "start",
@@ -27,48 +32,99 @@ SAFE_PARAMS = frozenset({
     "v", "version", "since", "from", "until", "to", "date", "year", "month", "day", "region", "locale",
 })
 
+# Where the stash keeps raw URLs: one environment variable per redacted form.
+URL_ENV_PREFIX = "BENCHMINT_URL_"
+
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(//)?", re.I)
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>`]+")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
 
-def redact_url(url: str) -> str:
-    """The URL with user info removed and the value of every query parameter and fragment
-    replaced by REDACTED, except parameters in SAFE_PARAMS (matched case-insensitively, after
-    percent-decoding the name)."""
-    m = _SCHEME.match(url)
-    if not m:
-        return url
-    scheme, rest = m.group(1).lower(), url[m.end():]
-    # The authority ends at the first '?' or '#'. Take the last '@' before them as the end of the
-    # user info, so an '@' or '/' inside a password still goes (a path with '@' loses a little).
-    head_end = min((i for i in (rest.find("?"), rest.find("#")) if i != -1), default=len(rest))
-    head, tail = rest[:head_end], rest[head_end:]
-    if "@" in head:
-        head = head[head.rfind("@") + 1:]
-    query, frag = "", ""
-    if tail.startswith("?"):
-        query, _, frag = tail[1:].partition("#")
-        frag = ("#" + frag) if "#" in tail else ""
-    elif tail.startswith("#"):
-        frag = tail
-    parts = []
-    for piece in re.split(r"([&;])", query) if query else []:
-        if piece in ("&", ";") or not piece:
-            parts.append(piece)
+def _safe_name(name: str) -> bool:
+    return unquote_plus(name).strip().lower() in SAFE_PARAMS
+
+
+def _params(text: str, seps: str, secrets: list[str]) -> str:
+    """`text` (a query, or a path segment's `;` parameters) with every value but the safe ones
+    redacted; the values taken go to `secrets`."""
+    out = []
+    for piece in re.split(f"([{seps}])", text):
+        if not piece or piece in seps:
+            out.append(piece)
             continue
-        name, eq, _value = piece.partition("=")
-        if eq and unquote(name).strip().lower() not in SAFE_PARAMS:
-            piece = f"{name}={REDACTED}"
-        elif not eq and unquote(name).strip().lower() not in SAFE_PARAMS:
-            piece = REDACTED  # a bare token (`?SECRET`) is a value too
-        parts.append(piece)
-    out = f"{scheme}://{head}" if m.group(2) else f"{scheme}:{head}"
-    if query:
-        out += "?" + "".join(parts)
-    if frag:
-        out += "#" + REDACTED
-    return out
+        name, eq, value = piece.partition("=")
+        if _safe_name(name):
+            out.append(piece)
+        elif eq:
+            secrets.append(value)
+            out.append(f"{name}={REDACTED}")
+        else:
+            secrets.append(name)  # a bare token (`?SECRET`) is a value too
+            out.append(REDACTED)
+    return "".join(out)
+
+
+def _segment(seg: str, secrets: list[str]) -> str:
+    """A path segment with its `;name=value` parameters redacted."""
+    if ";" not in seg:
+        return seg
+    name, _, params = seg.partition(";")
+    return name + ";" + _params(params, ";", secrets)
+
+
+def _split_tail(rest: str) -> int:
+    """Where the authority and path end: at the first '?' or '#'."""
+    return min((i for i in (rest.find("?"), rest.find("#")) if i != -1), default=len(rest))
+
+
+def _parse(url: str) -> tuple[str, list[str]]:
+    """(the redacted URL, the secret parts taken out of it)."""
+    m = _SCHEME.match(url)
+    if m:
+        prefix, rest = f"{m.group(1).lower()}:{m.group(2) or ''}", url[m.end():]
+    elif url.startswith("//"):  # scheme-relative
+        prefix, rest = "//", url[2:]
+    else:
+        return url, []
+    secrets: list[str] = []
+    end = _split_tail(rest)
+    at = rest.rfind("@", 0, end)  # the last '@': an '@' or '/' inside a password still goes
+    if at == -1 and end < len(rest):
+        # `user:pa?ss@host` or `user:pa#ss@host`: a '?' or '#' inside a password ended the
+        # authority early; what follows ':' is no port, and an '@' comes later.
+        auth = rest[:end].split("/")[0]
+        if ":" in auth and not auth.startswith("[") and not auth.rpartition(":")[2].isdigit():
+            at = rest.find("@", end)
+    if at != -1:
+        info, rest = rest[:at], rest[at + 1:]
+        user, colon, pw = info.partition(":")
+        secrets += [info, pw] if colon and pw else [info]
+        end = _split_tail(rest)
+    head, tail = rest[:end], rest[end:]
+    host, slash, path = head.partition("/")
+    if ";" in path:  # `;token=` path parameters
+        path = "/".join(_segment(seg, secrets) for seg in path.split("/"))
+    out = prefix + host + slash + path
+    if tail.startswith("?"):
+        query, hash_, frag = tail[1:].partition("#")
+        out += "?" + _params(query, "&;", secrets)
+        tail = hash_ + frag
+    if tail.startswith("#"):
+        if tail[1:]:
+            secrets.append(tail[1:])
+            out += "#" + REDACTED
+        else:
+            out += "#"
+    return out, [s for s in secrets if s]
+
+
+def redact_url(url: str) -> str:
+    """The URL with user info removed and the value of every query or `;` path parameter and the
+    fragment replaced by REDACTED, except parameters in SAFE_PARAMS (matched case-insensitively,
+    after percent-decoding the name). The scheme is lower-cased; any text without one is returned
+    as is."""
+    return _parse(url)[0]
 
 
 def has_secret(url: str) -> bool:
@@ -80,58 +136,64 @@ def has_secret(url: str) -> bool:
 
 def url_env_name(redacted: str) -> str:
     """The environment variable that holds the raw form of a redacted URL in this process."""
-    return "BENCHMINT_URL_" + hashlib.sha256(redacted.encode()).hexdigest()[:16].upper()
+    return URL_ENV_PREFIX + hashlib.sha256(redacted.encode()).hexdigest()[:16].upper()
 
 
 def stash(url: str) -> str:
     """Keep a URL's secret in this process's environment and return the redacted form, which is
-    safe to store; `reveal` gives the raw URL back. A URL with no secret is returned as is."""
-    if not has_secret(url):
+    safe to store; `reveal` gives the raw URL back (here and in child processes, which inherit the
+    environment). A URL with no secret is returned as is. Two raw URLs with one redacted form
+    share one slot: the later wins."""
+    red, secrets = _parse(url)
+    if not secrets or red == url:  # nothing secret, or redacted already (keep the raw form stashed before)
         return url
-    red = redact_url(url)
     os.environ[url_env_name(red)] = url
-    remember(*_url_secret_values(url))
+    remember(*secrets)
     return red
 
 
 def reveal(url: str) -> str:
     """The raw URL for a redacted one stashed in this process (or given in the environment
-    under `url_env_name`); any other URL as is."""
+    under `url_env_name`, e.g. to a Prefect worker); any other URL as is."""
     raw = os.environ.get(url_env_name(url))
     if raw:
-        remember(*_url_secret_values(raw))
+        remember(*_parse(raw)[1])
     return raw or url
-
-
-def _url_secret_values(url: str) -> list[str]:
-    """The secret parts of a raw URL: the user info's password (and user), redacted values."""
-    out = []
-    m = _SCHEME.match(url)
-    rest = url[m.end():] if m else url
-    head_end = min((i for i in (rest.find("?"), rest.find("#")) if i != -1), default=len(rest))
-    head = rest[:head_end]
-    if "@" in head:
-        info = head[: head.rfind("@")]
-        user, _, pw = info.partition(":")
-        out += [pw or user, info]
-    tail = rest[head_end:]
-    query, _, frag = tail.lstrip("?").partition("#") if tail.startswith("?") else ("", "", tail[1:])
-    if frag:
-        out.append(frag)
-    for piece in re.split(r"[&;]", query):
-        name, eq, value = piece.partition("=")
-        if value and unquote(name).strip().lower() not in SAFE_PARAMS:
-            out.append(value)
-        elif not eq and name and unquote(name).strip().lower() not in SAFE_PARAMS:
-            out.append(name)
-    return [s for s in out if s]
 
 
 def remember(*values: str | None) -> None:
     """Remember secret values (an API key read from the environment, a URL's password) so that
-    `scrub` removes them from any text that is about to be kept."""
+    `scrub` removes them from any text that is about to be kept. Values under 4 characters are
+    ignored (scrubbing them would mangle ordinary text)."""
+    found = set()
+    for v in values:
+        if v:
+            found.update(f for f in (v, unquote(v), unquote_plus(v)) if len(f) >= 4)
     with _lock:
-        _secrets.update(v for v in values if v and len(v) >= 4)
+        _secrets.update(found)
+
+
+def remember_env(names: Iterable[str | None]) -> None:
+    """Remember the values of these environment variables (the `api_key_env` of each model)."""
+    remember(*(os.environ.get(n) for n in names if n))
+
+
+_KEY_VAR = re.compile(r"(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?)$", re.I)
+
+
+def key_env_values() -> list[str]:
+    """Values of the environment variables whose names say they hold a key (`*_API_KEY`,
+    `*_TOKEN`, `*_SECRET`...), for scrubbing a message shown before any config named its keys
+    (`--model $OPENAI_API_KEY` by mistake)."""
+    return [v for k, v in os.environ.items() if _KEY_VAR.search(k) and len(v) >= 8]
+
+
+def remember_stashed() -> None:
+    """Remember the secrets of every URL stashed in this environment (a child process, e.g. a
+    scheduled run of `benchmint serve`, inherits the stash but not the parent's memory)."""
+    for name, raw in list(os.environ.items()):
+        if name.startswith(URL_ENV_PREFIX):
+            remember(*_parse(raw)[1])
 
 
 def scrub(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
@@ -142,7 +204,8 @@ def scrub(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
     with _lock:
         values = sorted(_secrets.union(v for v in extra if v and len(v) >= 4), key=len, reverse=True)
     for v in values:
-        for form in {v, quote(v, safe=""), quote(v)}:
+        for form in (v, quote(v, safe=""), quote(v), quote_plus(v, safe="")):
             if form in text:
                 text = text.replace(form, REDACTED)
-    return re.sub(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+", lambda m: redact_url(m.group(0)), text)
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+

@@ -28,6 +28,7 @@ import httpx
 from benchmint import __version__
 from benchmint.errors import ConfigError
 from benchmint.records import Document, SkippedSource, sha256_text
+from benchmint.secrets import reveal
 from corpora.documents import _clean, _read_html
 
 USER_AGENT = f"benchmint/{__version__} (+https://github.com/benchmint; feed reader)"
@@ -87,7 +88,7 @@ def fetch(url: str, client: httpx.Client, cache: FeedCache | None) -> tuple[byte
             headers["If-None-Match"] = meta["etag"]
         if "last-modified" in meta:
             headers["If-Modified-Since"] = meta["last-modified"]
-    r = client.get(url, headers=headers)
+    r = client.get(reveal(url), headers=headers)  # the raw URL only here; the cache keys the redacted one (secrets)
     if r.status_code == 304 and cached is not None:
         return cached, "not modified"
     r.raise_for_status()

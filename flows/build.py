@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
                                update_progress_artifact)
 from prefect.cache_policies import NONE as NO_CACHE
@@ -42,6 +42,7 @@ from validators.difficulty import DifficultyValidator
 from validators.grounding import like_quantities
 from validators.judges import JudgePanel
 from validators.scoring import TargetRunner
+from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 
 
 def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
@@ -217,10 +218,10 @@ def _slug(text: str, n: int = 24) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:n] or "doc"
 
 
-@flow(name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
+@secret_safe_flow(safe_config_params, name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
 def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
     """Run the whole pipeline once and publish the next version. Returns a summary."""
-    return run_pipeline(BuildConfig.model_validate(config))
+    return run_pipeline(secured(config))
 
 
 def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:

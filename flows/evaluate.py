@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
@@ -38,6 +38,7 @@ from benchmint.records import Question
 from benchmint.release import read_questions
 from benchmint.stats import mean_with_ci, paired_difference
 from flows.build import _slug
+from flows.secret_safe import safe_model_params, secret_safe_flow
 from validators.judges import JudgePanel
 from validators.scoring import Mode, TargetResult, TargetRunner
 
@@ -135,10 +136,12 @@ def answer_task(runner: TargetRunner, questions: list[Question], mode: Mode, con
     return runner.run(questions, mode, lambda q: contexts.get(q.id, ""))
 
 
-@flow(name="evaluate-models", log_prints=True)
+@secret_safe_flow(safe_model_params, name="evaluate-models", log_prints=True)
 def evaluate_models(release: str, models: list[Any], judges: list[Any] | None = None,
                     closed_book: bool = False, cache_dir: str | None = None) -> dict[str, Any]:
     """Run `models` on a release; write evals/ under it; return the leaderboard."""
+    safe = safe_model_params({"models": models, "judges": judges or []})  # a deployment's run: stash here too
+    models, judges = safe["models"], safe["judges"]
     log = get_run_logger()
     t0 = time.monotonic()
     folder = resolve_release(release)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from benchmint import catalog, progress
 from benchmint.config import BuildConfig
@@ -32,6 +32,7 @@ from benchmint.errors import SourceError
 from benchmint.records import Question
 from benchmint.release import read_questions, versions, writer_lock
 from flows.build import _artifact, load_all, refresh_fingerprint, run_pipeline
+from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 
 
 def latest_state(bench_dir: Path) -> tuple[str, dict[str, Any], list[Question]]:
@@ -43,10 +44,10 @@ def latest_state(bench_dir: Path) -> tuple[str, dict[str, Any], list[Question]]:
     return found[-1], catalog.manifest(bench_dir, found[-1]), [Question.model_validate(r) for r in rows]
 
 
-@flow(name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)
+@secret_safe_flow(safe_config_params, name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)
 def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, Any]:
     """Refresh benchmark `config['name']`; returns a summary (with `release` None when unchanged)."""
-    cfg = BuildConfig.model_validate(config)
+    cfg = secured(config)
     log = get_run_logger()
     rep = progress.current.get()
     bench_dir = Path(cfg.output_dir) / cfg.name
