@@ -232,3 +232,52 @@ def test_the_init_template_shows_the_policy_defaults():
     raw = (Path(benchmint.__file__).parent / "init_template.yaml").read_text(encoding="utf-8")
     shown = yaml.safe_load(raw.replace("{name}", "t"))["feed_policy"]
     assert shown == FeedPolicy().model_dump()
+
+
+def test_https_goes_to_the_checked_address_and_checks_the_name_certificate(tmp_path):
+    """The connection is pinned to the address that was checked; TLS still verifies the
+    certificate against the host name (SNI), so pinning breaks no https link."""
+    import shutil
+    import ssl
+    import subprocess
+
+    import httpx
+
+    from corpora.netguard import BlockedURL, HostPacer, SafeFetcher
+
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl to make a certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+                    "-out", str(tmp_path / "c.pem"), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = f"host={self.headers.get('Host')}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(tmp_path / "c.pem"))) as client:
+            allowed = SafeFetcher(client, allow_private=True, pacer=HostPacer(0))
+            r = allowed.get(f"https://localhost:{port}/page")
+            assert r.status_code == 200 and r.text == f"host=localhost:{port}"
+            assert str(r.url) == f"https://localhost:{port}/page"  # reported under its name, not the address
+            with pytest.raises(httpx.ConnectError):  # the certificate names localhost, not 127.0.0.1
+                allowed.get(f"https://127.0.0.1:{port}/page")
+            with pytest.raises(BlockedURL, match="localhost is a name of this machine"):
+                SafeFetcher(client, pacer=HostPacer(0)).get(f"https://localhost:{port}/page")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -164,3 +164,20 @@ def test_a_hostile_title_cannot_open_a_heading_in_the_card_or_changelog():
         assert not any("Injected" in h or "Ignore the card" in h for h in headings), headings
         assert not any(line.lstrip().startswith(">") for line in text.splitlines())
         assert "Orrin-7 manual" in text
+
+
+def test_a_real_pdf_whose_title_has_a_newline_loads_with_a_one_line_title(tmp_path):
+    from corpora.documents import load_documents
+    from tests.conftest import PDF_FACTS, write_pdf
+
+    path = write_pdf(tmp_path / "manual.pdf", PDF_FACTS, title="Korvath manual\n# Injected heading\n\n## More")
+    import pypdf
+
+    assert "\n# Injected" in pypdf.PdfReader(str(path)).metadata.title  # the file does carry the newline
+    (doc,), _ = load_documents([str(path)])
+    assert doc.title == "Korvath manual # Injected heading ## More"
+    log = changelog("k", "v1", None, [], [], {doc.id: doc.title})
+    card = dataset_card({"name": "k", "version": "v1", "parent_version": None, "created_at": "now",
+                         "benchmint_version": "0", "content_hash": "0", "counts": {"rejected": 0, "by_kind": {}},
+                         "sources": {"documents": [{"id": doc.id, "title": doc.title, "source": doc.source}]}}, [], [])
+    assert not any(line.startswith("#") and "Injected" in line for line in (card + log).splitlines())
