@@ -32,7 +32,7 @@ import httpx
 from benchmint import __version__
 from benchmint.config import FeedPolicy
 from benchmint.errors import ConfigError
-from benchmint.records import Document, SkippedSource, sha256_text
+from benchmint.records import Document, SkippedSource, clean_title, sha256_text
 from benchmint.secrets import redact_url, reveal
 from corpora.documents import _clean, _read_html
 from corpora.netguard import BlockedURL, HostPacer, SafeFetcher
@@ -197,7 +197,7 @@ def load_feeds(urls: list[str], since: datetime | None = None, cache_dir: Path |
                 skipped.append(SkippedSource(source=_shown(url),
                                              reason="not an RSS or Atom feed (no entries could be parsed)"))
                 continue
-            feed_title = parsed.feed.get("title", url)
+            feed_title = clean_title(parsed.feed.get("title") or _shown(url))
             older = 0
             for entry in parsed.entries:
                 link = entry.get("link") or entry.get("id") or url

@@ -181,3 +181,30 @@ def test_a_real_pdf_whose_title_has_a_newline_loads_with_a_one_line_title(tmp_pa
                          "benchmint_version": "0", "content_hash": "0", "counts": {"rejected": 0, "by_kind": {}},
                          "sources": {"documents": [{"id": doc.id, "title": doc.title, "source": doc.source}]}}, [], [])
     assert not any(line.startswith("#") and "Injected" in line for line in (card + log).splitlines())
+
+
+def test_the_bracket_tables_hold_every_character_that_folds_to_a_bracket():
+    """neutralize finds tags from OPEN_LIKE; a Unicode version that adds a look-alike fails here."""
+    from benchmint.fence import CLOSE_LIKE, OPEN_LIKE, _fold_char
+
+    opens, closes = set(), set()
+    for cp in range(0x30000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        f = _fold_char(chr(cp))
+        if "<" in f:
+            opens.add(chr(cp))
+        elif ">" in f:
+            closes.add(chr(cp))
+    assert opens == set(OPEN_LIKE) and closes == set(CLOSE_LIKE)
+
+
+def test_neutralize_reads_long_runs_in_linear_time():
+    """Spaces or invisible characters after '<', and tags or brackets by the thousand, are read once
+    (no retry per position: quadratic work would take minutes here); the timing is in bench/fence.py."""
+    n = 50_000
+    assert neutralize("<" + " " * n + "/document>") == "&lt;" + " " * n + "/document&gt;"
+    assert neutralize("<" + "\u200b" * n + "/DOCUMENT>") == "&lt;" + "\u200b" * n + "/DOCUMENT&gt;"
+    assert neutralize("</document>" * n) == "&lt;/document&gt;" * n
+    assert neutralize("<" * n) == "<" * n
+    assert neutralize("< " * n + "document>") == "< " * (n - 1) + "&lt; document&gt;"
