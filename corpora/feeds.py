@@ -99,7 +99,11 @@ def fetch(url: str, fetcher: SafeFetcher, cache: FeedCache | None) -> tuple[byte
             headers["If-None-Match"] = meta["etag"]
         if "last-modified" in meta:
             headers["If-Modified-Since"] = meta["last-modified"]
-    r = fetcher.get(raw, headers=headers, trusted_host=httpx.URL(raw).host)
+    try:
+        host = httpx.URL(raw).host
+    except httpx.InvalidURL:
+        host = None  # get() reports it
+    r = fetcher.get(raw, headers=headers, trusted_host=host)
     if r.status_code == 304 and cached is not None:
         return cached, "not modified"
     r.raise_for_status()
@@ -183,7 +187,8 @@ def load_feeds(urls: list[str], since: datetime | None = None, cache_dir: Path |
             try:
                 body, how = fetch(url, fetcher, cache)
             except BlockedURL as exc:
-                skipped.append(SkippedSource(source=_shown(url), reason=f"feed redirected: {exc.reason}{_ALLOW_HINT if exc.private else ''}"))
+                hint = _ALLOW_HINT if exc.private else ""
+                skipped.append(SkippedSource(source=_shown(url), reason=f"feed not fetched: {exc.reason}{hint}"))
                 continue
             except httpx.HTTPStatusError as exc:
                 skipped.append(SkippedSource(source=_shown(url), reason=f"feed answered HTTP {exc.response.status_code}"))

@@ -81,9 +81,17 @@ def resolve(host: str, port: int) -> list[str]:
     """Every address the host name resolves to (an IP literal resolves to itself)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError, OverflowError, ValueError) as exc:  # gaierror, a bad port, a long label
         raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from None
     return list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos))
+
+
+def _parse(url: str, base: httpx.URL | None = None) -> httpx.URL:
+    """The URL (joined to `base` for a redirect's Location); BlockedURL when it is not one."""
+    try:
+        return base.join(url) if base is not None else httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise BlockedURL(str(url), f"not a valid URL ({exc})", private=False) from None
 
 
 @dataclass
@@ -137,15 +145,23 @@ class SafeFetcher:
     def get(self, url: str, headers: dict[str, str] | None = None, trusted_host: str | None = None) -> httpx.Response:
         """The final response (body read) after at most `max_redirects` checked hops. Raises
         BlockedURL, httpx.HTTPError (TooManyRedirects, timeouts, ...)."""
-        current = httpx.URL(url)
+        current = _parse(url)
         t0 = time.monotonic()
-        for _hop in range(self.max_redirects + 1):
+        for hop in range(self.max_redirects + 1):
             trusted = trusted_host is not None and current.host == trusted_host
-            addresses = [] if trusted else self.check(current)
+            try:
+                addresses = [] if trusted else self.check(current)
+            except BlockedURL as exc:
+                if hop == 0:
+                    raise
+                raise BlockedURL(exc.url, f"redirected there: {exc.reason}", exc.private) from None
             self.pacer.wait(current.host)
             r = self._send_any(current, addresses, dict(headers or {}), t0)
             if r.status_code in REDIRECTS and "location" in r.headers:
-                current = current.join(r.headers["location"])
+                try:
+                    current = _parse(r.headers["location"], base=current)
+                except BlockedURL as exc:
+                    raise BlockedURL(exc.url, f"redirected there: {exc.reason}", exc.private) from None
                 continue
             return r
         raise httpx.TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")

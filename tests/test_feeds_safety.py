@@ -152,7 +152,7 @@ def test_redirects_are_checked_hop_by_hop(server, tmp_path):
                                policy=FeedPolicy(host_delay_s=0, max_redirects=3))
     assert [d.title for d in docs] == ["kept"]
     reasons = {s.source: s.reason for s in skipped}
-    assert "feed redirected" in reasons[f"{base}/evil.xml"] and "169.254.169.254" in reasons[f"{base}/evil.xml"]
+    assert "feed not fetched: redirected there" in reasons[f"{base}/evil.xml"] and "169.254.169.254" in reasons[f"{base}/evil.xml"]
     assert "TooManyRedirects" in reasons[f"{base}/loop.xml"]
     assert rec.paths().count("/loop.xml") == 4  # the first request and three redirects, no more
 
@@ -281,3 +281,21 @@ def test_https_goes_to_the_checked_address_and_checks_the_name_certificate(tmp_p
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_malformed_links_and_redirects_are_reported_never_a_traceback(server, tmp_path):
+    base, routes, rec = server
+    bad = ["http://[::1", "http://x:99999/", "http://" + "a" * 300 + ".com/", "javascript:alert(1)",
+           "http://exa mple.invalid/", f"{base}/bad-location"]
+    routes["/rss.xml"] = (200, {}, _rss([_item(f"bad {i}", link, None) for i, link in enumerate(bad)]))
+    routes["/bad-location"] = (302, {"Location": "http://[::1"}, "")
+    routes["/feed-bad-location.xml"] = (302, {"Location": "http://[zz::1]:x/"}, "")
+    docs, skipped = load_feeds([f"{base}/rss.xml", f"{base}/feed-bad-location.xml", "http://[::1"], None, tmp_path,
+                               policy=FeedPolicy(allow_private_hosts=True, host_delay_s=0))
+    assert docs == []
+    reasons = [s.reason for s in skipped]
+    assert len(skipped) == len(bad) + 2, reasons  # every entry and both broken feeds, each with a reason
+    by = {s.source: s.reason for s in skipped}
+    assert "not a valid URL" in by["http://[::1"] and "javascript" in by["javascript:alert(1)"]
+    assert "unreachable" in by[f"{base}/bad-location"]  # httpx refuses the Location itself
+    assert "unreachable" in by[f"{base}/feed-bad-location.xml"]
