@@ -191,7 +191,8 @@ def load_feeds(urls: list[str], since: datetime | None = None, cache_dir: Path |
                 skipped.append(SkippedSource(source=_shown(url), reason=f"feed not fetched: {exc.reason}{hint}"))
                 continue
             except httpx.HTTPStatusError as exc:
-                skipped.append(SkippedSource(source=_shown(url), reason=f"feed answered HTTP {exc.response.status_code}"))
+                skipped.append(SkippedSource(source=_shown(url),
+                                             reason=f"feed answered HTTP {exc.response.status_code}"))
                 continue
             except httpx.HTTPError as exc:
                 skipped.append(SkippedSource(source=_shown(url),

@@ -54,7 +54,8 @@ class BlockedURL(Exception):
 def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address must not be fetched from ("a loopback address"), or None when it is public."""
     if isinstance(ip, ipaddress.IPv6Address):
-        inner = ip.ipv4_mapped or ip.sixtofour or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        nat64 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        inner = ip.ipv4_mapped or ip.sixtofour or nat64
         if inner is not None:
             return address_problem(inner)
     checks = (("loopback", ip.is_loopback), ("link-local (cloud metadata lives there)", ip.is_link_local),

@@ -117,7 +117,8 @@ class JudgePanel:
     def gold_messages(self, question: str, gold: str, citations: list[str]) -> list[dict[str, str]]:
         """The gold check's prompt: the cited passages (document text) in one fenced block."""
         cites = "\n".join(f"- {c}" for c in citations)
-        return self.gold_prompt.render(question=_quote(question), gold=_quote(gold), passages=fence(cites, tag="passages"))
+        return self.gold_prompt.render(question=_quote(question), gold=_quote(gold),
+                                       passages=fence(cites, tag="passages"))
 
     def prompt_versions(self) -> dict[str, str]:
         return {p.id: p.version for p in (self.answer_prompt, self.gold_prompt)}
