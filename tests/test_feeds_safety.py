@@ -299,3 +299,28 @@ def test_malformed_links_and_redirects_are_reported_never_a_traceback(server, tm
     assert "not a valid URL" in by["http://[::1"] and "javascript" in by["javascript:alert(1)"]
     assert "unreachable" in by[f"{base}/bad-location"]  # httpx refuses the Location itself
     assert "unreachable" in by[f"{base}/feed-bad-location.xml"]
+
+
+def test_the_policy_reaches_the_feed_task_of_a_real_flow_run(server, tmp_path, prefect_harness):
+    """The build flow's own reading step (load_all: the load-feeds task) in a real Prefect flow run,
+    from a config dict as a deployment would pass it: private entry links refused by default,
+    fetched when the config allows them."""
+    from prefect import flow
+
+    from flows.build import load_all
+
+    base, routes, rec = server
+    routes["/rss.xml"] = (200, {}, _rss([_item("local page", f"{base}/page", None)]))
+    routes["/page"] = (200, {}, PAGE)
+
+    @flow(name="read-feeds")
+    def read(config: dict) -> tuple[list, list]:
+        return load_all(BuildConfig.model_validate(config))
+
+    base_cfg = {"name": "t", "feeds": [f"{base}/rss.xml"], "cache_dir": str(tmp_path)}
+    docs, skipped = read(BuildConfig.model_validate(base_cfg).model_dump(mode="json"))
+    assert docs == [] and "/page" not in rec.paths()
+    assert any("not fetched" in s.reason and s.source == f"{base}/page" for s in skipped)
+    allowed = {**base_cfg, "feed_policy": {"allow_private_hosts": True, "host_delay_s": 0}}
+    docs, _ = read(BuildConfig.model_validate(allowed).model_dump(mode="json"))
+    assert [d.title for d in docs] == ["local page"] and "/page" in rec.paths()
