@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from benchmint.errors import BenchmintError
-from benchmint.fence import fence
+from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from generators.prompts import load_prompt
 
@@ -77,7 +77,8 @@ def majority(votes: list[Vote]) -> PanelDecision:
 
 
 def _quote(text: str) -> str:
-    return text.replace("<", "‹").replace(">", "›")
+    """Quoted text (a question, an answer, a reply) cannot open or close a block of the prompt."""
+    return neutralize(text)
 
 
 class JudgePanel:
