@@ -223,6 +223,18 @@ class ContaminationSettings(Record):
         return parse_model_ref(v) if isinstance(v, str) else v
 
 
+class FeedPolicy(Record):
+    """How feeds are read (corpora/feeds.py)."""
+
+    # fetch entry links (and redirects) to loopback, private, link-local, CGNAT, metadata and other
+    # non-public addresses: for tests and intranets only (a feed from elsewhere could aim at this machine)
+    allow_private_hosts: bool = False
+    # with `since`: entries that carry no date are reported as skipped (skip) or kept (keep)
+    undated: Literal["skip", "keep"] = "skip"
+    host_delay_s: float = Field(default=0.5, ge=0, le=60)  # at least this between two requests to one host
+    max_redirects: int = Field(default=5, ge=0, le=20)
+
+
 class ScheduleConfig(Record):
     """When `benchmint serve` (or the prefect.yaml deployment) refreshes the benchmark."""
 
@@ -235,6 +247,7 @@ class BuildConfig(Record):
     sources: list[str] = Field(default_factory=list)
     feeds: list[str] = Field(default_factory=list)  # RSS / Atom / arXiv API URLs
     since: str | None = None  # feeds: only entries published after this (YYYY-MM-DD, or 30d / 12h / 2w)
+    feed_policy: FeedPolicy = Field(default_factory=FeedPolicy)
     questions: int = Field(default=10, ge=1)
     models: ModelRoles = Field(default_factory=ModelRoles)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)

@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 QuestionKind = Literal["open", "mcq", "numeric", "tf"]
 KINDS: tuple[str, ...] = ("open", "mcq", "numeric", "tf")
@@ -43,14 +43,42 @@ _PUNCT_MAP = str.maketrans(
 )
 
 
+TITLE_MAX_CHARS = 200
+
+
+def clean_title(title: str) -> str:
+    """A title safe to print anywhere: one line (line breaks, tabs and other controls become
+    spaces), no invisible or direction-changing characters, no leading markdown block marker
+    (`#`, `>`, `-`, `*`, `|`, ...), at most TITLE_MAX_CHARS characters. A PDF or feed title is
+    input: with a newline and `# ` it would open a heading in the dataset card or the changelog."""
+    out = []
+    for c in unicodedata.normalize("NFC", str(title)):
+        cat = unicodedata.category(c)
+        if cat in ("Cc", "Zs", "Zl", "Zp"):
+            out.append(" ")
+        elif cat[0] != "C":  # Cf (zero-width, bidi overrides), Co, Cs, Cn: dropped
+            out.append(c)
+    text = " ".join("".join(out).split())
+    while (stripped := re.sub(r"^(?:(?:#+|[-*+])(?=\s|$)|>|\||`{3,}|~{3,})\s*", "", text)) != text:
+        text = stripped
+    if len(text) > TITLE_MAX_CHARS:
+        text = text[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+    return text or "(untitled)"
+
+
 class Document(Record):
     id: str  # sha256 of the extracted text
-    title: str
+    title: str  # one line, cleaned by clean_title
     source: str  # path or URI
     text: str
     format: str
     published_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _one_line_title(cls, v: Any) -> Any:
+        return clean_title(v) if isinstance(v, str) else v
 
 
 class SkippedSource(Record):

@@ -22,7 +22,7 @@ from prefect.artifacts import (create_markdown_artifact, create_progress_artifac
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import __version__, progress
-from benchmint.config import BuildConfig, ModelSpec
+from benchmint.config import BuildConfig, FeedPolicy, ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelFault, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool
 from benchmint.local_server import default_targets
@@ -57,8 +57,9 @@ def load_sources_task(sources: list[str]) -> tuple[list[Document], list[SkippedS
 
 
 @task(name="load-feeds", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
-def load_feeds_task(feeds: list[str], since: str | None, cache_dir: Path) -> tuple[list[Document], list[SkippedSource]]:
-    return load_feeds(feeds, parse_since(since), cache_dir)
+def load_feeds_task(feeds: list[str], since: str | None, cache_dir: Path,
+                    policy: FeedPolicy | None = None) -> tuple[list[Document], list[SkippedSource]]:
+    return load_feeds(feeds, parse_since(since), cache_dir, policy=policy)
 
 
 @task(name="chunk-documents", cache_policy=NO_CACHE)
@@ -231,7 +232,7 @@ def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
     docs, skipped = load_sources_task(cfg.sources)
     if cfg.feeds:
         rep.stage("reading feeds")
-        feed_docs, feed_skipped = load_feeds_task(cfg.feeds, cfg.since, cfg.resolved_cache_dir())
+        feed_docs, feed_skipped = load_feeds_task(cfg.feeds, cfg.since, cfg.resolved_cache_dir(), cfg.feed_policy)
         known = {d.id for d in docs}
         docs += [d for d in feed_docs if d.id not in known]
         skipped += feed_skipped

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from benchmint.errors import BenchmintError
+from benchmint.fence import fence
 from benchmint.llm import ModelClient
 from benchmint.records import Chunk, Question
 from generators.prompts import load_prompt
@@ -116,10 +117,16 @@ class AdaptiveAgent:
         failed, passed = self.split(questions)
         if not failed:
             return []
-        msgs = self.prompt.render(failed="\n".join(_show(q) for q in failed) or "(none)",
-                                  passed="\n".join(_show(q) for q in passed) or "(none)", k=str(self.max_patterns))
+        msgs = self.patterns_messages(failed, passed)
         r = self.client.complete_json(msgs, Patterns, temperature=0.2, max_tokens=200)
         return [p.strip() for p in r.patterns if p.strip()][: self.max_patterns]
+
+    def patterns_messages(self, failed: list[Question], passed: list[Question]) -> list[dict[str, str]]:
+        """The evaluator agent's prompt: the sampled questions and replies (generated from the
+        documents, so data) in fenced blocks."""
+        return self.prompt.render(failed=fence("\n".join(_show(q) for q in failed) or "(none)", tag="questions"),
+                                  passed=fence("\n".join(_show(q) for q in passed) or "(none)", tag="questions"),
+                                  k=str(self.max_patterns))
 
     @staticmethod
     def shape_pass_rates(questions: list[Question]) -> dict[str, float]:

@@ -12,10 +12,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from benchmint.embeddings import Embedder
+from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from generators.prompts import Prompt, load_prompt
-from generators.single_hop import neutralize, with_focus
+from generators.single_hop import with_focus
 
 
 class DraftHop(BaseModel):
@@ -58,8 +59,8 @@ class MultiHopGenerator:
         self.prompt = prompt or load_prompt("multi_hop")
 
     def messages(self, a: Chunk, da: Document, b: Chunk, db: Document, focus: str = "") -> list[dict[str, str]]:
-        return with_focus(self.prompt.render(title_1=neutralize(da.title), text_1=neutralize(a.text),
-                                             title_2=neutralize(db.title), text_2=neutralize(b.text), n=str(self.n)),
+        return with_focus(self.prompt.render(title_1=neutralize(da.title), document_1=fence(a.text),
+                                             title_2=neutralize(db.title), document_2=fence(b.text), n=str(self.n)),
                           focus)
 
     def generate_pair(self, a: Chunk, da: Document, b: Chunk, db: Document, round_: int = 0,

@@ -20,6 +20,7 @@ import re
 from pydantic import BaseModel, Field
 
 from benchmint.arithmetic import evaluate_arithmetic, format_number
+from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from corpora.chunking import sentence_spans
@@ -111,7 +112,7 @@ def with_focus(messages: list[dict[str, str]], focus: str) -> list[dict[str, str
     if not focus:
         return messages
     out = [dict(m) for m in messages]
-    out[-1]["content"] = out[-1]["content"] + "\n\n" + focus
+    out[-1]["content"] = out[-1]["content"] + "\n\n" + neutralize(focus)  # it quotes generated questions
     return out
 
 
@@ -123,11 +124,6 @@ def number_sentences(text: str, limit: int = 12) -> list[str]:
         if re.search(r"\d", sentence) and sentence not in out:
             out.append(sentence)
     return out[:limit]
-
-
-def neutralize(text: str) -> str:
-    """Document text cannot close or reopen the <document> block it is quoted in."""
-    return re.sub(r"<(/?)\s*document\s*>", r"‹\1document›", text, flags=re.I)
 
 
 class SingleHopGenerator:
@@ -163,12 +159,12 @@ class SingleHopGenerator:
         """`kind` is a kind ("mcq") or a kind in a harder form ("mcq:near_miss", prompts/tactics.yaml)."""
         base, tactic = kind.split(":", 1)[0], self.tactics.tactics.get(kind)
         if base == "tf":
-            msgs = self.tf_prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n))
+            msgs = self.tf_prompt.render(title=neutralize(doc.title), document=fence(chunk.text), n=str(self.n))
         else:
             what, extra = _KIND_TEXT[base]
             if tactic is not None:
                 what, extra = tactic.kind_text or what, tactic.kind_fields or extra
-            msgs = self.prompt.render(title=neutralize(doc.title), text=neutralize(chunk.text), n=str(self.n),
+            msgs = self.prompt.render(title=neutralize(doc.title), document=fence(chunk.text), n=str(self.n),
                                       kind_text=what, kind_fields=extra)
         if tactic is not None and tactic.extra:
             msgs = with_focus(msgs, tactic.extra)

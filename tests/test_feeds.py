@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmint.config import BuildConfig
+from benchmint.config import BuildConfig, FeedPolicy
 from corpora.feeds import load_feeds, parse_since
 
 ARTICLES = {
@@ -77,7 +77,9 @@ def feed_server(tmp_path_factory):
 def test_since_keeps_only_later_entries_and_bad_feeds_are_skipped(feed_server, tmp_path):
     urls = [f"{feed_server}/rss.xml", f"{feed_server}/atom.xml", f"{feed_server}/missing.xml",
             f"{feed_server}/notafeed.txt", "http://127.0.0.1:9/feed.xml"]
-    docs, skipped = load_feeds(urls, parse_since("2026-10-01"), tmp_path)
+    # the Atom entry links to a page on this machine: allowed here, as for an intranet
+    local = FeedPolicy(allow_private_hosts=True, host_delay_s=0)
+    docs, skipped = load_feeds(urls, parse_since("2026-10-01"), tmp_path, policy=local)
     titles = {d.title: d for d in docs}
     assert set(titles) == {ARTICLES["late"][0], "Oskerby yard launches the Tern hull"}
     late = titles[ARTICLES["late"][0]]
@@ -90,9 +92,9 @@ def test_since_keeps_only_later_entries_and_bad_feeds_are_skipped(feed_server, t
     assert "not an RSS or Atom feed" in reasons[f"{feed_server}/notafeed.txt"]
     assert "unreachable" in reasons["http://127.0.0.1:9/feed.xml"]
     # the second read is a conditional request: 304, the remembered copy, the same documents
-    again, _ = load_feeds(urls[:1], parse_since("2026-10-01"), tmp_path)
+    again, _ = load_feeds(urls[:1], parse_since("2026-10-01"), tmp_path, policy=local)
     assert [d.id for d in again] == [late.id] and again[0].metadata["fetch"] == "not modified"
-    every, _ = load_feeds(urls[:1], None, tmp_path)
+    every, _ = load_feeds(urls[:1], None, tmp_path, policy=local)
     assert len(every) == 3
 
 

@@ -48,6 +48,7 @@ from benchmint.config import cache_root
 from benchmint.embeddings import MODEL_NAME, Embedder
 from benchmint.env import iter_jsonl
 from benchmint.errors import BenchmintError, SourceError
+from benchmint.fence import fence
 from benchmint.records import Question, Record, Verdict, normalize_text
 from corpora.reference import ReferenceCorpus, resolve_reference
 from validators.base import Context, register
@@ -478,8 +479,17 @@ def _item_block(tag: str, question: str, choices: Sequence[str], answer: str) ->
     lines += [f"{'ABCDEFGHIJ'[j]}. {c.strip()[:160]}" for j, c in enumerate(choices[:10])]
     if answer:
         lines.append(f"Answer: {answer.strip()[:200]}")
-    body = _DIGITS.sub("#", "\n".join(lines)).replace("</item>", "</ item>")
-    return f'<item name="{tag}">\n{body}\n</item>'
+    return fence(_DIGITS.sub("#", "\n".join(lines)), tag="item", name=tag)
+
+
+def judge_messages(a: tuple[str, Sequence[str], str], b: tuple[str, Sequence[str], str]) -> list[dict[str, str]]:
+    """The contamination judge's prompt for item A (a known corpus) and item B (the candidate),
+    each (question, choices, answer) in a fenced <item> block."""
+    return [
+        {"role": "system", "content": JUDGE_SYSTEM},
+        {"role": "user", "content": _item_block("A", *a) + "\n\n" + _item_block("B", *b)
+         + "\n\nAre A and B the same question? Reply with the JSON object."},
+    ]
 
 
 class Detector:
@@ -788,13 +798,8 @@ class Detector:
         return float(best), view
 
     def _ask_judge(self, probe: Probe, corpus: ReferenceCorpus, item: int) -> JudgeAnswer:
-        messages = [
-            {"role": "system", "content": JUDGE_SYSTEM},
-            {"role": "user", "content": _item_block("A", corpus.questions[item], corpus.choices[item],
-                                                    corpus.answers[item])
-             + "\n\n" + _item_block("B", probe.question, probe.choices, probe.answer)
-             + "\n\nAre A and B the same question? Reply with the JSON object."},
-        ]
+        messages = judge_messages((corpus.questions[item], corpus.choices[item], corpus.answers[item]),
+                                  (probe.question, probe.choices, probe.answer))
         return self.judge.complete_json(messages, JudgeAnswer)
 
     def stage_report(self) -> dict[str, dict[str, float]]:

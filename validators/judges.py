@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from benchmint.errors import BenchmintError, EndpointDown
+from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from generators.prompts import load_prompt
 
@@ -76,7 +77,8 @@ def majority(votes: list[Vote]) -> PanelDecision:
 
 
 def _quote(text: str) -> str:
-    return text.replace("<", "‹").replace(">", "›")
+    """Quoted text (a question, an answer, a reply) cannot open or close a block of the prompt."""
+    return neutralize(text)
 
 
 class JudgePanel:
@@ -113,8 +115,13 @@ class JudgePanel:
 
     def gold_is_right(self, question: str, gold: str, citations: list[str]) -> PanelDecision:
         """Do the cited passages support `gold` as the answer to `question`?"""
-        cites = "\n".join(f"- {_quote(c)}" for c in citations)
-        return self._ask(self.gold_prompt.render(question=_quote(question), gold=_quote(gold), citations=cites))
+        return self._ask(self.gold_messages(question, gold, citations))
+
+    def gold_messages(self, question: str, gold: str, citations: list[str]) -> list[dict[str, str]]:
+        """The gold check's prompt: the cited passages (document text) in one fenced block."""
+        cites = "\n".join(f"- {c}" for c in citations)
+        return self.gold_prompt.render(question=_quote(question), gold=_quote(gold),
+                                       passages=fence(cites, tag="passages"))
 
     def prompt_versions(self) -> dict[str, str]:
         return {p.id: p.version for p in (self.answer_prompt, self.gold_prompt)}

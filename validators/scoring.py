@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from benchmint.errors import BenchmintError, EndpointDown
+from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from benchmint.records import LETTERS, Chunk, Question
 from generators.prompts import load_prompt
@@ -349,9 +350,10 @@ class TargetRunner:
     def messages(self, q: Question, mode: Mode, order: list[int], context: str) -> list[dict[str, str]]:
         choices = ""
         if q.kind == "mcq":
-            choices = "".join(f"{LETTERS[i]}. {q.choices[k]}\n" for i, k in enumerate(order))
-        ctx = f"Source text:\n<document>\n{context}\n</document>\n\n" if mode == "with_document" and context else ""
-        return self.prompt.render(context=ctx, question=q.question, choices=choices, instruction=_INSTRUCTIONS[q.kind])
+            choices = "".join(f"{LETTERS[i]}. {neutralize(q.choices[k])}\n" for i, k in enumerate(order))
+        ctx = f"Source text:\n{fence(context)}\n\n" if mode == "with_document" and context else ""
+        return self.prompt.render(context=ctx, question=neutralize(q.question), choices=choices,
+                                  instruction=_INSTRUCTIONS[q.kind])
 
     def reply(self, client: ModelClient, q: Question, mode: Mode, context: str) -> TargetResult:
         """The target's reply, not yet graded (correct is None until grade_result)."""
