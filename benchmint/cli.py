@@ -16,6 +16,7 @@ from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.errors import NotRenderableError  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -70,6 +71,7 @@ def build(
     feed: Annotated[Optional[list[str]], typer.Option("--feed", help="An RSS / Atom / arXiv API feed URL; repeatable.")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Feeds: only entries published after YYYY-MM-DD (or 30d, 12h, 2w).")] = None,
     push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", help="Also publish the new version to this Hub dataset repo.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
@@ -77,9 +79,7 @@ def build(
                                    "questions": questions, "output_dir": output_dir, "targets": targets,
                                    "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens,
                                    "feeds": feed or None, "since": since})
-        from corpora.feeds import parse_since
-
-        parse_since(cfg.since)  # a bad date is a flag error, before anything starts
+        _preflight(cfg)
     except BenchmintError as exc:
         _fail(str(exc), 2)
     try:  # fail fast, before Prefect starts, on a local model that is not there
@@ -95,10 +95,22 @@ def build(
     # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
 
-    summary = _with_progress(build_benchmark, cfg.model_dump(mode="json"))
+    summary = _with_progress(build_benchmark, cfg.model_dump(mode="json"), wait)
     _print_summary(summary)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
+
+
+def _preflight(cfg) -> None:  # noqa: ANN001 - a BuildConfig
+    """What a build or refresh needs, checked before any model starts: the output folder can be written,
+    the feeds' date is a date, every contamination threshold is a known key with a valid value."""
+    from benchmint.names import check_output_dir
+    from corpora.feeds import parse_since
+    from validators.contamination_setup import thresholds
+
+    check_output_dir(cfg.output_dir)
+    parse_since(cfg.since)  # a bad date is a flag error, before anything starts
+    thresholds(cfg.contamination)
 
 
 def _push(release: Path, repo: str) -> None:
@@ -113,9 +125,9 @@ def _push(release: Path, repo: str) -> None:
 @app.command()
 def refresh(
     name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine last built it with).")] = None,
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another refresh of NAME to end.")] = 0.0,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
 ) -> None:
     """Re-read the sources; retire stale questions, add new ones; publish only on a change."""
     import json
@@ -144,7 +156,7 @@ def serve(
     name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
     cron: Annotated[Optional[str], typer.Option("--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")] = None,
     timezone: Annotated[Optional[str], typer.Option("--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine last built it with).")] = None,
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
 ) -> None:
     """Serve the nightly refresh of NAME as a scheduled Prefect deployment (no work pool needed).
@@ -176,21 +188,31 @@ def serve(
 
 
 def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]):  # noqa: ANN202 - BuildConfig
-    """NAME's definition: --config, NAME.yaml, or the config stored in its latest version."""
+    """NAME's definition: --config, NAME.yaml, or the one this machine last published NAME with.
+
+    Never the config inside a manifest: a release is data, and one received from elsewhere could name
+    any endpoint, key variable or folder. A benchmark this machine never published needs --config."""
+    from benchmint import catalog, definitions
+    from benchmint.names import check_name
+
+    check_name(name)
     if config is None and Path(f"{name}.yaml").is_file():
         config = Path(f"{name}.yaml")
-    overrides = {"name": name, "output_dir": output_dir}
+    overrides: dict = {"name": name, "output_dir": output_dir}
     if config is None:
-        from benchmint import catalog
-
         d = catalog.bench_dir(output_dir or "outputs", name)
-        stored = catalog.manifest(d, catalog.resolve_version(d, None)).get("config")
-        if not stored:
-            raise BenchmintError(f"{d} has no stored config; pass --config FILE")
+        stored = definitions.recall(d)
+        if stored is None:
+            raise BenchmintError(
+                f"{d} was not published on this machine (no local record of its definition); refresh takes "
+                f"endpoints, key variables and sources only from your own definition, never from a release's "
+                f"manifest: pass --config FILE (`benchmint init {name}` writes one)")
         overrides = {**{k: v for k, v in stored.items() if k not in ("name", "output_dir")},
-                     **{k: v for k, v in overrides.items() if v is not None}}
-        overrides.setdefault("output_dir", stored.get("output_dir", "outputs"))
-    return load_config(config, overrides)
+                     "name": name, "output_dir": output_dir or "outputs"}
+    cfg = load_config(config, overrides)
+    catalog.bench_dir(cfg.output_dir, name)  # published, and inside the output folder
+    _preflight(cfg)
+    return cfg
 
 
 def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and its result
@@ -337,17 +359,19 @@ def eval_(
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Ask without the source text.")] = False,
 ) -> None:
     """Evaluate models on a release: accuracy with 95% intervals, paired differences, a chart."""
-    import json
-
     from benchmint.config import parse_model_ref
     from benchmint.llm import resolve_local_gguf
 
     try:
         from flows.evaluate import resolve_release
 
+        from benchmint.catalog import check_release
+
         folder = resolve_release(release)
-        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
-        judges = [] if no_judge else (judge or manifest.get("judges") or [])
+        manifest = check_release(folder)
+        # a release is data: of its judges, only embedded local models are started by default
+        stored = manifest.get("judges") if isinstance(manifest.get("judges"), list) else []
+        judges = [] if no_judge else (judge or [j for j in stored if isinstance(j, str) and j.startswith("local:")])
         for ref in [*model, *judges]:
             spec = parse_model_ref(ref)
             if spec.is_local:
@@ -428,9 +452,12 @@ def versions(
     from benchmint import catalog
 
     try:
-        rows = catalog.version_rows(catalog.bench_dir(output_dir, name))
+        d = catalog.bench_dir(output_dir, name)
+        rows = catalog.version_rows(d)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
+        _fail(f"a version in {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
     t = Table(title=f"{name}: {len(rows)} version(s)")
     for col in ("version", "created", "parent", "questions", "by kind", "generator", "content hash"):
         t.add_column(col)
@@ -454,8 +481,14 @@ def show(
         d = catalog.bench_dir(output_dir, name)
         v = catalog.resolve_version(d, version_)
         m, qs = catalog.manifest(d, v), catalog.questions(d, v)
+        _show(name, v, m, qs, sample)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, NotRenderableError) as exc:
+        _fail(f"{d / v} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove the folder")
+
+
+def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
     t = Table(title=f"{name} {v}", show_header=False)
     t.add_row("created", m.get("created_at", ""))
     t.add_row("parent", m.get("parent_version") or "(none)")
@@ -491,8 +524,14 @@ def diff_(
     try:
         d = catalog.bench_dir(output_dir, name)
         res = catalog.diff(d, catalog.resolve_version(d, a), catalog.resolve_version(d, b))
+        _print_diff(name, res)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
+        _fail(f"a version of {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
+
+
+def _print_diff(name: str, res: dict) -> None:
     out.print(f"{name} {res['from']} -> {res['to']}: {len(res['added'])} added, {len(res['removed'])} removed, "
               f"{len(res['kept'])} kept", highlight=False)
     for label, rows, style in (("added", res["added"], "green"), ("removed", res["removed"], "red")):
