@@ -68,9 +68,9 @@ def make_corpus(folder: Path, docs: int, seed: int) -> None:
 def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int) -> None:
     cfg = {"name": NAME, "sources": [str(corpus)], "questions": 1000, "seed": seed,
            "output_dir": str(out), "cache_dir": str(cache),
-           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 300, "n_ctx": 2048}},
-           "chunking": {"max_tokens": 120, "overlap": 0},
-           "generation": {"questions_per_chunk": 2, "kinds": ["open", "mcq"], "batch_chunks": 2},
+           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 200, "n_ctx": 2048}},
+           "chunking": {"max_tokens": 100, "overlap": 0},
+           "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
            "contamination": {"enabled": False}}
     path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
 
@@ -179,8 +179,12 @@ def check_version(folder: Path) -> str:
     return ""
 
 
-def run_trials(kills: int, seed: int, docs: int, work: Path, log=print) -> dict[str, Any]:  # noqa: ANN001
-    """The whole bench in `work`; returns the figures (and every trial) for the caller to check."""
+def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa: ANN001
+               span: float | None = None) -> dict[str, Any]:
+    """The whole bench in `work`; returns the figures (and every trial) for the caller to check.
+
+    `span`: how long a build takes, the interval the kill moments are drawn from; None: measured by
+    an uninterrupted build first."""
     corpus, out, cache = work / "corpus", work / "outputs", work / "cache"
     make_corpus(corpus, docs, seed)
     env_extra = {"BENCHMINT_CACHE": str(cache)}
@@ -189,17 +193,19 @@ def run_trials(kills: int, seed: int, docs: int, work: Path, log=print) -> dict[
     trials: list[dict[str, Any]] = []
     with prefect_server(work / "prefect-home") as env:
         env = {**env, **env_extra}
-        # an uninterrupted build: how long a build takes (the span the kills are drawn from)
-        ref_cfg = work / "ref.yaml"
-        write_config(ref_cfg, corpus, out, cache, seed * 1000)
-        n0 = requests_logged(cache)
-        t0 = time.monotonic()
-        r = subprocess.run(build_cmd(ref_cfg), env=env, cwd=work, capture_output=True, text=True)
-        span = time.monotonic() - t0
-        if r.returncode != 0:
-            raise RuntimeError(f"the reference build failed: {r.stderr[-2000:]}")
-        ref_calls = requests_logged(cache) - n0
-        log(f"reference build: {span:.1f} s, {ref_calls} model calls; {kills} kills follow")
+        ref_calls = None
+        if span is None:  # an uninterrupted build: how long a build takes (the span the kills are drawn from)
+            ref_cfg = work / "ref.yaml"
+            write_config(ref_cfg, corpus, out, cache, seed * 1000)
+            n0 = requests_logged(cache)
+            t0 = time.monotonic()
+            r = subprocess.run(build_cmd(ref_cfg), env=env, cwd=work, capture_output=True, text=True)
+            span = time.monotonic() - t0
+            if r.returncode != 0:
+                raise RuntimeError(f"the reference build failed: {r.stderr[-2000:]}")
+            ref_calls = requests_logged(cache) - n0
+            stop_orphans(cache)
+        log(f"a build takes {span:.1f} s ({ref_calls} model calls); {kills} kills follow")
         for i in range(kills):
             cfg = work / f"trial-{i}.yaml"
             write_config(cfg, corpus, out, cache, seed * 1000 + i + 1)
@@ -266,11 +272,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--docs", type=int, default=6)
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    ap.add_argument("--span", type=float, help="seconds a build takes (default: measured by one uninterrupted build)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="kill-build-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        res = run_trials(args.kills, args.seed, args.docs, work)
+        res = run_trials(args.kills, args.seed, args.docs, work, span=args.span)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -74,6 +74,7 @@ def version_rows(d: Path) -> list[dict[str, Any]]:
 
 def diff(d: Path, a: str, b: str) -> dict[str, Any]:
     """Questions added in b (not in a), removed from a (not in b), and kept, by question id."""
+    read_manifest(d / a), read_manifest(d / b)  # a damaged version is said so, not diffed
     qa, qb = {q["id"]: q for q in questions(d, a)}, {q["id"]: q for q in questions(d, b)}
     return {"from": a, "to": b,
             "added": [qb[i] for i in qb if i not in qa],

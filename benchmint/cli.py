@@ -35,7 +35,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _fail(msg: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+    from benchmint.names import escape_undecodable
+
+    # a file name that is not UTF-8 cannot be printed as is: its escaped form names it
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(escape_undecodable(msg))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -52,7 +57,9 @@ class RichReporter:
                          description=f"accepted questions (chunks {chunks_done}/{chunks_total})")
 
     def note(self, text: str) -> None:
-        self.prog.console.print(f"[yellow]{text}[/]", highlight=False)
+        from benchmint.names import escape_undecodable
+
+        self.prog.console.print(f"[yellow]{escape_undecodable(text)}[/]", highlight=False)
 
 
 @app.command()
@@ -210,7 +217,8 @@ def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]
         overrides = {**{k: v for k, v in stored.items() if k not in ("name", "output_dir")},
                      "name": name, "output_dir": output_dir or "outputs"}
     cfg = load_config(config, overrides)
-    catalog.bench_dir(cfg.output_dir, name)  # published, and inside the output folder
+    d = catalog.bench_dir(cfg.output_dir, name)  # published, and inside the output folder
+    catalog.check_release(d / catalog.resolve_version(d, None))  # a damaged latest version: one line, now
     _preflight(cfg)
     return cfg
 
@@ -232,6 +240,9 @@ def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and
 
 
 def _print_summary(s: dict) -> None:
+    from benchmint.names import escape_undecodable
+
+    s = escape_undecodable(s)
     for sk in s["skipped"]:
         out.print(f"[yellow]skipped[/] {sk['source']}: {sk['reason']}", highlight=False)
     t = Table(title=f"benchmint build: {s['name']}", show_header=False)
@@ -409,15 +420,15 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a benchmark definition (YAML) with every key and its default."""
-    from benchmint.config import BuildConfig
+    from benchmint.names import check_name
 
+    try:
+        check_name(name)  # the name must be usable as a folder name
+    except BenchmintError as exc:
+        _fail(str(exc), 2)
     target = path or Path(f"{name}.yaml")
     if target.exists() and not force:
         _fail(f"{target} exists; pass --force to overwrite it or --path to write elsewhere", 2)
-    try:
-        BuildConfig(name=name, sources=["x"])  # the name must be usable as a folder name
-    except Exception as exc:  # noqa: BLE001 - pydantic's message, shown as one line
-        _fail(f"benchmark name {name!r}: use letters, digits, '.', '_' or '-' ({type(exc).__name__})", 2)
     template = (Path(__file__).parent / "init_template.yaml").read_text(encoding="utf-8")
     target.write_text(template.replace("{name}", name).replace("{file}", str(target)), encoding="utf-8")
     out.print(f"wrote {target}: add sources or feeds, then `benchmint build --config {target}`", highlight=False)
