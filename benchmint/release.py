@@ -204,7 +204,8 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
             if isinstance(manifest.get("config"), dict):
                 from benchmint.definitions import remember
 
-                remember(bench_dir, version, tmp / "manifest.json", manifest["config"])
+                with contextlib.suppress(OSError):  # no record: a later refresh asks for --config, nothing is lost
+                    remember(bench_dir, version, tmp / "manifest.json", manifest["config"])
             os.rename(tmp, final)
             fsync_dir(bench_dir)
         except BaseException:

@@ -356,3 +356,26 @@ def test_a_received_release_does_not_steer_refresh(tmp_path, monkeypatch, cache_
         m = json.loads((v2 / "manifest.json").read_text())
         assert [Path(d["source"]).name for d in m["sources"]["documents"]] == ["pump.md"]
         assert m["models"]["generator"] == "local:smollm2-135m" and "CANARY" not in (v2 / "questions.jsonl").read_text()
+
+
+def test_refresh_takes_the_definition_this_machine_recorded(tmp_path, monkeypatch):
+    """A benchmark published here: refresh without --config uses the definition recorded at publish time
+    (under the cache), not its manifest's config, even when the manifest was edited afterwards."""
+    from benchmint import definitions
+    from benchmint.cli import _refresh_config
+
+    monkeypatch.setenv("BENCHMINT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    own = BuildConfig(name="own", sources=[str(mine)], output_dir=str(tmp_path / "out"))
+    folder = _publish(tmp_path / "out", "own", manifest={"config": own.public_dict()})
+    assert definitions.recall(folder.parent)["sources"] == [str(mine)]
+    m = folder / "manifest.json"
+    m.chmod(0o644)
+    m.write_text(json.dumps({**json.loads(m.read_text()), "config": {"name": "own", "sources": ["/etc"]}}))
+    cfg = _refresh_config("own", None, str(tmp_path / "out"))
+    assert cfg.sources == [str(mine)] and cfg.output_dir == str(tmp_path / "out")
+    monkeypatch.setenv("BENCHMINT_CACHE", str(tmp_path / "another-machine"))
+    with pytest.raises(BenchmintError, match="not published on this machine .* pass --config FILE"):
+        _refresh_config("own", None, str(tmp_path / "out"))
