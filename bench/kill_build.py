@@ -68,7 +68,7 @@ def make_corpus(folder: Path, docs: int, seed: int) -> None:
 def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int) -> None:
     cfg = {"name": NAME, "sources": [str(corpus)], "questions": 1000, "seed": seed,
            "output_dir": str(out), "cache_dir": str(cache),
-           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 200, "n_ctx": 2048}},
+           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
            "chunking": {"max_tokens": 100, "overlap": 0},
            "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
            "contamination": {"enabled": False}}
@@ -191,6 +191,13 @@ def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa:
     bench = out / NAME
     rng = random.Random(seed)
     trials: list[dict[str, Any]] = []
+    try:
+        return _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span)
+    finally:
+        stop_orphans(cache)  # also when the bench itself is stopped
+
+
+def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span):  # noqa: ANN001, ANN202
     with prefect_server(work / "prefect-home") as env:
         env = {**env, **env_extra}
         ref_calls = None
@@ -267,6 +274,7 @@ def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
