@@ -25,6 +25,7 @@ from benchmint import __version__, progress
 from benchmint.config import BuildConfig, ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool, default_targets
+from benchmint.names import escape_undecodable
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from benchmint.release import publish, versions
 from benchmint.runlock import run_lock
@@ -256,7 +257,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
     t_start = time.monotonic()
     docs, skipped = loaded if loaded is not None else load_all(cfg)
     for s in skipped:
-        log.warning("skipped %s: %s", s.source, s.reason)
+        log.warning("skipped %s: %s", escape_undecodable(s.source), s.reason)  # the API takes UTF-8 only
         rep.note(f"skipped {s.source}: {s.reason}")
     if not docs:
         raise SourceError(f"no readable document in {', '.join(cfg.sources + cfg.feeds)}; benchmint reads pdf, md, "
@@ -497,4 +498,5 @@ def _artifact(name: str, s: dict[str, Any], headline: str) -> None:
     for role, u in s["token_usage"].items():
         lines.append(f"- {role}: {u['calls']} calls, {u['cache_hits']} cached, "
                      f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens")
-    create_markdown_artifact(markdown="\n".join(lines), key=f"build-{_slug(name, 40)}", description=headline)
+    create_markdown_artifact(markdown=escape_undecodable("\n".join(lines)), key=f"build-{_slug(name, 40)}",
+                             description=escape_undecodable(headline))
