@@ -124,21 +124,46 @@ def requests_logged(cache: Path) -> int:
     return sum(p.read_text(errors="replace").count("POST /v1/chat/completions") for p in logs)
 
 
-def stop_orphans(cache: Path) -> int:
-    """Stop, by pid, the llama.cpp servers this bench's builds started (their output goes to our log)."""
+def orphans(cache: Path) -> list[int]:
+    """The llama.cpp servers this bench's builds started and left (their output goes to our log)."""
     logs = {str(p) for p in (cache / "logs").glob("*.log")} if (cache / "logs").is_dir() else set()
-    stopped = 0
+    found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            target = os.readlink(proc / "fd" / "1")
-        except OSError:
-            continue
-        if target in logs:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(proc.name), signal.SIGKILL)
-                stopped += 1
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(proc / "fd" / "1") in logs:
+                    found.append(int(proc.name))
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    return -1
+
+
+def settle(cache: Path, timeout_s: float = 900.0) -> None:
+    """Let an orphaned server finish the request it was answering when its build was killed, so that
+    the request is logged and counted (it stops using the CPU when it is done)."""
+    deadline = time.monotonic() + timeout_s
+    for pid in orphans(cache):
+        last = _cpu_ticks(pid)
+        while time.monotonic() < deadline:
+            time.sleep(3)
+            now = _cpu_ticks(pid)
+            if now < 0 or now - last <= 2:  # gone, or idle (a few ticks of housekeeping)
+                break
+            last = now
+
+
+def stop_orphans(cache: Path) -> int:
+    """Stop, by pid, the servers `orphans` finds."""
+    stopped = 0
+    for pid in orphans(cache):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            stopped += 1
     return stopped
 
 
@@ -228,7 +253,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
                 finished = False
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-            time.sleep(0.5)  # the server logs the request it was answering
+            settle(cache)  # the server finishes and logs the request it was answering: it counts
             stop_orphans(cache)
             killed_calls = requests_logged(cache) - n0
             after_kill = state(bench)
