@@ -65,11 +65,11 @@ def make_corpus(folder: Path, docs: int, seed: int) -> None:
         (folder / f"station-{d:02d}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int) -> None:
+def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, chunk_tokens: int = 100) -> None:
     cfg = {"name": NAME, "sources": [str(corpus)], "questions": 1000, "seed": seed,
            "output_dir": str(out), "cache_dir": str(cache),
            "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
-           "chunking": {"max_tokens": 100, "overlap": 0},
+           "chunking": {"max_tokens": chunk_tokens, "overlap": 0},
            "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
            "contamination": {"enabled": False}}
     path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
@@ -205,30 +205,33 @@ def check_version(folder: Path) -> str:
 
 
 def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa: ANN001
-               span: float | None = None) -> dict[str, Any]:
+               span: float | None = None, corpus: Path | None = None, chunk_tokens: int = 100) -> dict[str, Any]:
     """The whole bench in `work`; returns the figures (and every trial) for the caller to check.
 
     `span`: how long a build takes, the interval the kill moments are drawn from; None: measured by
-    an uninterrupted build first."""
-    corpus, out, cache = work / "corpus", work / "outputs", work / "cache"
-    make_corpus(corpus, docs, seed)
+    an uninterrupted build first. `corpus`: a folder to build from (default: `docs` generated files)."""
+    out, cache = work / "outputs", work / "cache"
+    if corpus is None:
+        corpus = work / "corpus"
+        make_corpus(corpus, docs, seed)
     env_extra = {"BENCHMINT_CACHE": str(cache)}
     bench = out / NAME
     rng = random.Random(seed)
     trials: list[dict[str, Any]] = []
     try:
-        return _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span)
+        return _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span, chunk_tokens)
     finally:
         stop_orphans(cache)  # also when the bench itself is stopped
 
 
-def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span):  # noqa: ANN001, ANN202
+def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span,  # noqa: ANN001, ANN202
+            chunk_tokens):
     with prefect_server(work / "prefect-home") as env:
         env = {**env, **env_extra}
         ref_calls = None
         if span is None:  # an uninterrupted build: how long a build takes (the span the kills are drawn from)
             ref_cfg = work / "ref.yaml"
-            write_config(ref_cfg, corpus, out, cache, seed * 1000)
+            write_config(ref_cfg, corpus, out, cache, seed * 1000, chunk_tokens)
             n0 = requests_logged(cache)
             t0 = time.monotonic()
             r = subprocess.run(build_cmd(ref_cfg), env=env, cwd=work, capture_output=True, text=True)
@@ -240,7 +243,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
         log(f"a build takes {span:.1f} s ({ref_calls} model calls); {kills} kills follow")
         for i in range(kills):
             cfg = work / f"trial-{i}.yaml"
-            write_config(cfg, corpus, out, cache, seed * 1000 + i + 1)
+            write_config(cfg, corpus, out, cache, seed * 1000 + i + 1, chunk_tokens)
             at = rng.uniform(0.02, 1.0) * span
             before = state(bench)["versions"]
             n0 = requests_logged(cache)
@@ -305,12 +308,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--docs", type=int, default=6)
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    ap.add_argument("--corpus", type=Path, help="build from this folder (e.g. examples/docs) instead of --docs files")
+    ap.add_argument("--chunk-tokens", type=int, default=100, help="chunk size: more chunks, more model calls")
     ap.add_argument("--span", type=float, help="seconds a build takes (default: measured by one uninterrupted build)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="kill-build-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        res = run_trials(args.kills, args.seed, args.docs, work, span=args.span)
+        res = run_trials(args.kills, args.seed, args.docs, work, span=args.span,
+                         corpus=args.corpus.resolve() if args.corpus else None, chunk_tokens=args.chunk_tokens)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
