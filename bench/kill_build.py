@@ -71,6 +71,9 @@ def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, ch
            "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
            "chunking": {"max_tokens": chunk_tokens, "overlap": 0},
            "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
+           # the bench measures kill safety, not question quality: SmolLM2's questions on this corpus rarely pass
+           # the default grounding (two reruns published nothing), so it is loosened for every build to publish
+           "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.2},
            "contamination": {"enabled": False}}
     path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
 
