@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmint.errors import SourceError
+from benchmint.names import bench_dir_inside, escape_undecodable
 from benchmint.release import read_questions, versions
 
 
 def bench_dir(output_dir: str | Path, name: str) -> Path:
-    d = Path(output_dir) / name
+    """outputs/<name> with at least one version; a name that leaves the output folder is refused."""
+    d = bench_dir_inside(output_dir, name)
     if not versions(d):
         raise SourceError(f"no published version of '{name}' in {output_dir}/; build it with "
                           f"`benchmint build SOURCE --name {name}` or pass --output-dir")
@@ -24,12 +26,34 @@ def resolve_version(d: Path, version: str | None) -> str:
         return found[-1]
     v = version if version.startswith("v") else f"v{version}"
     if v not in found:
-        raise SourceError(f"'{d.name}' has no version {version}; it has {', '.join(found)}")
+        raise SourceError(f"'{d.name}' has no version {escape_undecodable(version)!r}; it has {', '.join(found)}")
     return v
 
 
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A release folder's manifest.json; a missing or damaged one is one SourceError line."""
+    f = folder / "manifest.json"
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"{folder} is damaged: it has no manifest.json; rebuild it, or remove the folder") from None
+    except (OSError, ValueError) as exc:
+        why = "not valid JSON" if isinstance(exc, ValueError) else (exc.strerror or type(exc).__name__)
+        raise SourceError(f"{f} is damaged ({why}); rebuild it, or remove the folder") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"{f} is damaged (not a JSON object); rebuild it, or remove the folder")
+    return data
+
+
 def manifest(d: Path, version: str) -> dict[str, Any]:
-    return json.loads((d / version / "manifest.json").read_text(encoding="utf-8"))
+    return read_manifest(d / version)
+
+
+def check_release(folder: Path) -> dict[str, Any]:
+    """A release folder's manifest, after checking that its manifest and questions can be read."""
+    m = read_manifest(folder)
+    read_questions(folder)
+    return m
 
 
 def questions(d: Path, version: str) -> list[dict[str, Any]]:
@@ -50,6 +74,7 @@ def version_rows(d: Path) -> list[dict[str, Any]]:
 
 def diff(d: Path, a: str, b: str) -> dict[str, Any]:
     """Questions added in b (not in a), removed from a (not in b), and kept, by question id."""
+    read_manifest(d / a), read_manifest(d / b)  # a damaged version is said so, not diffed
     qa, qb = {q["id"]: q for q in questions(d, a)}, {q["id"]: q for q in questions(d, b)}
     return {"from": a, "to": b,
             "added": [qb[i] for i in qb if i not in qa],
@@ -76,7 +101,7 @@ def push_to_hub(release: Path, repo: str) -> str:
         raise ConfigError("cannot push to the Hub: no token; set HF_TOKEN or run `huggingface-cli login`")
     import datasets
 
-    m = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    m = read_manifest(release)
     kinds = sorted(m.get("counts", {}).get("by_kind", {}))
     try:
         for config, file in [("all", "questions.parquet"), *[(k, f"{k}.parquet") for k in kinds]]:

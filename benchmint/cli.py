@@ -20,6 +20,7 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.errors import NotRenderableError  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -38,9 +39,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _fail(msg: str, code: int = 1) -> None:
+    from rich.markup import escape
+
+    from benchmint.names import escape_undecodable
     from benchmint.secrets import key_env_values, scrub
 
-    console.print(f"[bold red]error:[/] {scrub(msg, key_env_values())}", highlight=False, soft_wrap=True)
+    # a file name that is not UTF-8 cannot be printed as is: its escaped form names it
+    console.print(f"[bold red]error:[/] {escape(escape_undecodable(scrub(msg, key_env_values())))}",
+                  highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -68,9 +74,10 @@ class RichReporter:
                          description=f"accepted questions (chunks {chunks_done}/{chunks_total})")
 
     def note(self, text: str) -> None:
+        from benchmint.names import escape_undecodable
         from benchmint.secrets import scrub
 
-        self.prog.console.print(f"[yellow]{scrub(text)}[/]", highlight=False)
+        self.prog.console.print(f"[yellow]{escape_undecodable(scrub(text))}[/]", highlight=False)
 
 
 @app.command()
@@ -89,6 +96,7 @@ def build(
     feed: Annotated[Optional[list[str]], typer.Option("--feed", help="An RSS / Atom / arXiv API feed URL; repeatable.")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Feeds: only entries published after YYYY-MM-DD (or 30d, 12h, 2w).")] = None,
     push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", help="Also publish the new version to this Hub dataset repo.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
@@ -96,9 +104,7 @@ def build(
                                    "questions": questions, "output_dir": output_dir, "targets": targets,
                                    "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens,
                                    "feeds": feed or None, "since": since})
-        from corpora.feeds import parse_since
-
-        parse_since(cfg.since)  # a bad date is a flag error, before anything starts
+        _preflight(cfg)
         params = _safe(cfg)
     except BenchmintError as exc:
         _fail(str(exc), 2)
@@ -115,10 +121,22 @@ def build(
     # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
 
-    summary = _with_progress(build_benchmark, params)
+    summary = _with_progress(build_benchmark, params, wait)
     _print_summary(summary)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
+
+
+def _preflight(cfg) -> None:  # noqa: ANN001 - a BuildConfig
+    """What a build or refresh needs, checked before any model starts: the output folder can be written,
+    the feeds' date is a date, every contamination threshold is a known key with a valid value."""
+    from benchmint.names import check_output_dir
+    from corpora.feeds import parse_since
+    from validators.contamination_setup import thresholds
+
+    check_output_dir(cfg.output_dir)
+    parse_since(cfg.since)  # a bad date is a flag error, before anything starts
+    thresholds(cfg.contamination)
 
 
 def _push(release: Path, repo: str) -> None:
@@ -133,9 +151,9 @@ def _push(release: Path, repo: str) -> None:
 @app.command()
 def refresh(
     name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine last built it with).")] = None,
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another refresh of NAME to end.")] = 0.0,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
 ) -> None:
     """Re-read the sources; retire stale questions, add new ones; publish only on a change."""
     try:
@@ -163,7 +181,7 @@ def serve(
     name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
     cron: Annotated[Optional[str], typer.Option("--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")] = None,
     timezone: Annotated[Optional[str], typer.Option("--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the latest version's config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine last built it with).")] = None,
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")] = None,
 ) -> None:
     """Serve the nightly refresh of NAME as a scheduled Prefect deployment (no work pool needed).
@@ -194,21 +212,32 @@ def serve(
 
 
 def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]):  # noqa: ANN202 - BuildConfig
-    """NAME's definition: --config, NAME.yaml, or the config stored in its latest version."""
+    """NAME's definition: --config, NAME.yaml, or the one this machine last published NAME with.
+
+    Never the config inside a manifest: a release is data, and one received from elsewhere could name
+    any endpoint, key variable or folder. A benchmark this machine never published needs --config."""
+    from benchmint import catalog, definitions
+    from benchmint.names import check_name
+
+    check_name(name)
     if config is None and Path(f"{name}.yaml").is_file():
         config = Path(f"{name}.yaml")
-    overrides = {"name": name, "output_dir": output_dir}
+    overrides: dict = {"name": name, "output_dir": output_dir}
     if config is None:
-        from benchmint import catalog
-
         d = catalog.bench_dir(output_dir or "outputs", name)
-        stored = catalog.manifest(d, catalog.resolve_version(d, None)).get("config")
-        if not stored:
-            raise BenchmintError(f"{d} has no stored config; pass --config FILE")
+        stored = definitions.recall(d)
+        if stored is None:
+            raise BenchmintError(
+                f"{d} was not published on this machine (no local record of its definition); refresh takes "
+                f"endpoints, key variables and sources only from your own definition, never from a release's "
+                f"manifest: pass --config FILE (`benchmint init {name}` writes one)")
         overrides = {**{k: v for k, v in stored.items() if k not in ("name", "output_dir")},
-                     **{k: v for k, v in overrides.items() if v is not None}}
-        overrides.setdefault("output_dir", stored.get("output_dir", "outputs"))
-    return load_config(config, overrides)
+                     "name": name, "output_dir": output_dir or "outputs"}
+    cfg = load_config(config, overrides)
+    d = catalog.bench_dir(cfg.output_dir, name)  # published, and inside the output folder
+    catalog.check_release(d / catalog.resolve_version(d, None))  # a damaged latest version: one line, now
+    _preflight(cfg)
+    return cfg
 
 
 def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and its result
@@ -228,6 +257,9 @@ def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and
 
 
 def _print_summary(s: dict) -> None:
+    from benchmint.names import escape_undecodable
+
+    s = escape_undecodable(s)
     for sk in s["skipped"]:
         out.print(f"[yellow]skipped[/] {sk['source']}: {sk['reason']}", highlight=False)
     t = Table(title=f"benchmint build: {s['name']}", show_header=False)
@@ -355,17 +387,19 @@ def eval_(
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Ask without the source text.")] = False,
 ) -> None:
     """Evaluate models on a release: accuracy with 95% intervals, paired differences, a chart."""
-    import json
-
     from benchmint.config import parse_model_ref
     from benchmint.local_server import resolve_local_gguf
 
     try:
         from flows.evaluate import resolve_release
 
+        from benchmint.catalog import check_release
+
         folder = resolve_release(release)
-        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
-        judges = [] if no_judge else (judge or manifest.get("judges") or [])
+        manifest = check_release(folder)
+        # a release is data: of its judges, only embedded local models are started by default
+        stored = manifest.get("judges") if isinstance(manifest.get("judges"), list) else []
+        judges = [] if no_judge else (judge or [j for j in stored if isinstance(j, str) and j.startswith("local:")])
         specs = [parse_model_ref(ref) for ref in [*model, *judges]]
         for spec in specs:
             if spec.is_local:
@@ -409,15 +443,15 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a benchmark definition (YAML) with every key and its default."""
-    from benchmint.config import BuildConfig
+    from benchmint.names import check_name
 
+    try:
+        check_name(name)  # the name must be usable as a folder name
+    except BenchmintError as exc:
+        _fail(str(exc), 2)
     target = path or Path(f"{name}.yaml")
     if target.exists() and not force:
         _fail(f"{target} exists; pass --force to overwrite it or --path to write elsewhere", 2)
-    try:
-        BuildConfig(name=name, sources=["x"])  # the name must be usable as a folder name
-    except Exception as exc:  # noqa: BLE001 - pydantic's message, shown as one line
-        _fail(f"benchmark name {name!r}: use letters, digits, '.', '_' or '-' ({type(exc).__name__})", 2)
     template = (Path(__file__).parent / "init_template.yaml").read_text(encoding="utf-8")
     target.write_text(template.replace("{name}", name).replace("{file}", str(target)), encoding="utf-8")
     out.print(f"wrote {target}: add sources or feeds, then `benchmint build --config {target}`", highlight=False)
@@ -452,9 +486,12 @@ def versions(
     from benchmint import catalog
 
     try:
-        rows = catalog.version_rows(catalog.bench_dir(output_dir, name))
+        d = catalog.bench_dir(output_dir, name)
+        rows = catalog.version_rows(d)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
+        _fail(f"a version in {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
     t = Table(title=f"{name}: {len(rows)} version(s)")
     for col in ("version", "created", "parent", "questions", "by kind", "generator", "content hash"):
         t.add_column(col)
@@ -478,8 +515,14 @@ def show(
         d = catalog.bench_dir(output_dir, name)
         v = catalog.resolve_version(d, version_)
         m, qs = catalog.manifest(d, v), catalog.questions(d, v)
+        _show(name, v, m, qs, sample)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, NotRenderableError) as exc:
+        _fail(f"{d / v} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove the folder")
+
+
+def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
     t = Table(title=f"{name} {v}", show_header=False)
     t.add_row("created", m.get("created_at", ""))
     t.add_row("parent", m.get("parent_version") or "(none)")
@@ -515,8 +558,14 @@ def diff_(
     try:
         d = catalog.bench_dir(output_dir, name)
         res = catalog.diff(d, catalog.resolve_version(d, a), catalog.resolve_version(d, b))
+        _print_diff(name, res)
     except BenchmintError as exc:
         _fail(str(exc))
+    except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
+        _fail(f"a version of {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
+
+
+def _print_diff(name: str, res: dict) -> None:
     out.print(f"{name} {res['from']} -> {res['to']}: {len(res['added'])} added, {len(res['removed'])} removed, "
               f"{len(res['kept'])} kept", highlight=False)
     for label, rows, style in (("added", res["added"], "green"), ("removed", res["removed"], "red")):

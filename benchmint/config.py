@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from benchmint.errors import ConfigError
+from benchmint.names import NAME, NAME_RULE, escape_undecodable, expand
 from benchmint.records import Record
 from benchmint.secrets import REDACTED, redact_url, stash
 
@@ -265,9 +269,29 @@ class BuildConfig(Record):
     @field_validator("name")
     @classmethod
     def _name_ok(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v):
-            raise ValueError("use letters, digits, '.', '_' or '-' (it becomes a folder name)")
+        if not NAME.fullmatch(v):
+            raise ValueError(NAME_RULE)
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        # pydantic takes `questions: true` as 1: a number field given true/false is refused by name
+        where = bool_for_number(cls, data)
+        if where:
+            raise ValueError(f"'{where}' is true/false where a number is wanted; write a number (e.g. 10)")
+        return data
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _since_text(cls, v: Any) -> Any:
+        # YAML reads an unquoted `since: 2025-10-01` as a date: it is the date the user meant
+        return v.isoformat() if isinstance(v, (date, datetime)) else v
+
+    @field_validator("output_dir", "cache_dir", mode="before")
+    @classmethod
+    def _expand_home(cls, v: Any) -> Any:
+        return str(expand(v)) if isinstance(v, str) and v.startswith("~") else v
 
     @model_validator(mode="after")
     def _sources_ok(self) -> "BuildConfig":
@@ -323,13 +347,20 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
     """Read a YAML file (optional) and apply CLI overrides (None values ignored)."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
+        p = expand(path)
         if not p.is_file():
-            raise ConfigError(f"config file {p} does not exist; write one or drop --config")
+            raise ConfigError(f"config file {escape_undecodable(str(p))} does not exist; write one or drop --config")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            text = p.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {p} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                              f"{exc.start}); save it as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {p} cannot be read ({exc.strerror or type(exc).__name__})") from None
+        try:
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+            raise ConfigError(f"config file {p} is not valid YAML: {' '.join(str(exc).split())}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {p} must hold a mapping at the top level")
         data = loaded
@@ -357,6 +388,40 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
         raise ConfigError(f"config{' ' + str(path) if path else ''}: {_first_error(exc)}") from None
     except ConfigError:
         raise
+
+
+def _number_type(tp: Any) -> bool:
+    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    return any(a in (int, float) for a in args)
+
+
+def _sub_models(tp: Any) -> list[type[BaseModel]]:
+    """Record types a field holds: itself, its optional form, or the items of a list."""
+    found = []
+    for a in (tp, *typing.get_args(tp)):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            found.append(a)
+    return found
+
+
+def bool_for_number(model: type[BaseModel], data: Any, loc: str = "") -> str | None:
+    """The dotted key of the first number field of `model` that `data` gives as true/false, or None."""
+    if not isinstance(data, dict):
+        return None
+    for key, value in data.items():
+        f = model.model_fields.get(key) if isinstance(key, str) else None
+        if f is None:
+            continue
+        where = f"{loc}{key}"
+        if isinstance(value, bool) and _number_type(f.annotation):
+            return where
+        for sub in _sub_models(f.annotation):
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                found = bool_for_number(sub, item, f"{where}.{i}." if isinstance(value, list) else f"{where}.")
+                if found:
+                    return found
+    return None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -1,9 +1,14 @@
 """Versioned, immutable, atomic publishing into outputs/<name>/<version>/.
 
 A version is written to a temporary folder inside outputs/<name>/, made
-read-only and renamed into place under an exclusive lock: a crash leaves the
-previous versions intact, no two writers publish at once, and a published
-version is never rewritten. outputs/<name>/latest is a symlink to the newest.
+read-only, fsynced (every file, every folder) and renamed into place under an
+exclusive lock: a crash or a kill -9 at any point leaves the previous versions
+intact and no half-written version, no two writers publish at once, and a
+published version is never rewritten. outputs/<name>/latest is a symlink to the
+newest; a writer that died between the rename and the link is repaired by the
+next run (`repair`). A publish names the version it started from
+(`expected_parent`): when another writer published meanwhile, it stops with one
+line instead of retiring questions it never saw.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ import pyarrow.parquet as pq
 
 from benchmint import __version__
 from benchmint.env import iter_jsonl
-from benchmint.errors import BenchmintError, NothingToPublish
+from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.exports import write_inspect_task, write_lm_eval_tasks
+from benchmint.names import escape_undecodable
 from benchmint.records import Question
 
 EXPORT_SCHEMA = pa.schema([
@@ -47,9 +53,11 @@ _VERSION = re.compile(r"^v(\d+)$")
 
 
 def versions(bench_dir: Path) -> list[str]:
+    """The published versions, oldest first: real vN folders (a symlink named like a version is not one)."""
     if not bench_dir.is_dir():
         return []
-    found = [(int(m.group(1)), p.name) for p in bench_dir.iterdir() if p.is_dir() and (m := _VERSION.match(p.name))]
+    found = [(int(m.group(1)), p.name) for p in bench_dir.iterdir()
+             if (m := _VERSION.match(p.name)) and p.is_dir() and not p.is_symlink()]
     return [name for _, name in sorted(found)]
 
 
@@ -85,34 +93,99 @@ def content_hash(rows: list[dict[str, Any]]) -> str:
 def _write_jsonl(path: Path, items: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for item in items:
-            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+            f.write(json.dumps(escape_undecodable(item), ensure_ascii=False) + "\n")
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
     pq.write_table(pa.Table.from_pylist(rows, schema=EXPORT_SCHEMA), path)
 
 
+def fsync_tree(folder: Path) -> None:
+    """Every file and folder under `folder` (and itself) on disk, deepest first."""
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for f in files:
+            fd = os.open(os.path.join(root, f), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(root))
+
+
+def fsync_dir(folder: Path) -> None:
+    """A folder's entries on disk (a rename or a new name in it survives a crash)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link_latest(bench_dir: Path, version: str) -> None:
+    link_tmp = bench_dir / f".latest-{uuid.uuid4().hex[:8]}"
+    os.symlink(version, link_tmp)
+    os.replace(link_tmp, bench_dir / "latest")
+    fsync_dir(bench_dir)
+
+
+def repair(bench_dir: Path) -> None:
+    """Undo what a writer killed mid-publish left: its temporary folders and links, and a `latest`
+    that does not name the newest version (killed between the rename and the link)."""
+    if not bench_dir.is_dir():
+        return
+    with writer_lock(bench_dir):
+        for stale in [*bench_dir.glob(".tmp-*"), *bench_dir.glob(".latest-*")]:
+            if stale.is_symlink() or stale.is_file():
+                stale.unlink(missing_ok=True)
+            else:
+                _remove_tree(stale)
+        found = versions(bench_dir)
+        link = bench_dir / "latest"
+        if found and (not link.is_symlink() or os.readlink(link) != found[-1]):
+            _link_latest(bench_dir, found[-1])
+
+
+def _remove_tree(folder: Path) -> None:
+    """rmtree that also removes the read-only files a killed publish left behind."""
+    for p in folder.rglob("*"):
+        if p.is_dir() and not p.is_symlink():
+            p.chmod(0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class ParentMoved(BenchmintError):
+    """Another writer published a version after this run read the latest one."""
+
+
 def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[Question],
             manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str] | None = None,
-            retired: list[Question] | None = None) -> Path:
+            retired: list[Question] | None = None, expected_parent: str | None | bool = False) -> Path:
     """Write the next version of benchmark `name`; returns its folder.
 
     A question the parent version holds keeps its `introduced_in`; a new one gets this version.
     `retired` are the parent's questions dropped on purpose (with `retired_reason`); any other
-    parent question missing from `accepted` is listed as retired "not selected by this build"."""
+    parent question missing from `accepted` is listed as retired "not selected by this build".
+    `expected_parent`: the version this run started from (None: no version yet); when the latest
+    version is another, nothing is published (ParentMoved). False: not checked."""
     if not accepted:
         raise NothingToPublish(f"no question was accepted for '{name}'; nothing was published")
     bench_dir = out_root / name
+    titles = escape_undecodable(titles)
+    manifest = escape_undecodable(manifest)
     with writer_lock(bench_dir):
         for stale in bench_dir.glob(".tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            _remove_tree(stale)
         existing = versions(bench_dir)
+        parent = existing[-1] if existing else None
+        if expected_parent is not False and parent != expected_parent:
+            raise ParentMoved(f"{name}: {parent} was published while this run worked from "
+                              f"{expected_parent or 'no version'}; nothing was published (it would have retired "
+                              f"questions it never saw): run it again to build on {parent}")
         version = f"v{int(existing[-1][1:]) + 1 if existing else 1}"
         tmp = bench_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
             final = bench_dir / version
-            parent = existing[-1] if existing else None
             parent_rows = read_questions(bench_dir / parent) if parent else []
             accepted, retired_now = _history(accepted, parent_rows, retired or [], version)
             added = sum(q.introduced_in == version for q in accepted)
@@ -122,25 +195,40 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
             manifest = _write_release(tmp, final.resolve(), name, version, parent,
                                       accepted, rejected, manifest, titles, contexts or {})
             _write_jsonl(tmp / "retired.jsonl", [q.model_dump(mode="json") for q in retired_now])
-            (tmp / "CHANGELOG.md").write_text(changelog(name, version, parent, accepted, retired_now, titles),
-                                              encoding="utf-8")
+            (tmp / "CHANGELOG.md").write_text(escape_undecodable(
+                changelog(name, version, parent, accepted, retired_now, titles)), encoding="utf-8")
             if final.exists():  # cannot happen under the lock; never overwrite regardless
                 raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
             _make_read_only(tmp)
+            fsync_tree(tmp)  # the rename below must never expose a folder whose files are not on disk
+            if isinstance(manifest.get("config"), dict):
+                from benchmint.definitions import remember
+
+                with contextlib.suppress(OSError):  # no record: a later refresh asks for --config, nothing is lost
+                    remember(bench_dir, version, tmp / "manifest.json", manifest["config"])
             os.rename(tmp, final)
+            fsync_dir(bench_dir)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove_tree(tmp)
             raise
-        link_tmp = bench_dir / f".latest-{uuid.uuid4().hex[:8]}"
-        os.symlink(version, link_tmp)
-        os.replace(link_tmp, bench_dir / "latest")
+        _link_latest(bench_dir, version)
     return final
 
 
 def read_questions(folder: Path) -> list[dict[str, Any]]:
     """A published version's questions.jsonl rows ([] when the file is absent)."""
     f = folder / "questions.jsonl"
-    return [row for _, row in iter_jsonl(f, "the release is damaged")] if f.is_file() else []
+    if not f.is_file():
+        return []
+    fix = "the release is damaged; rebuild it, or remove the folder"
+    try:
+        rows = list(iter_jsonl(f, fix))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{f} cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__}); {fix}") from None
+    for ln, row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            raise SourceError(f"{f} line {ln} is not a question (no id); {fix}")
+    return [row for _, row in rows]
 
 
 def _history(accepted: list[Question], parent_rows: list[dict[str, Any]], retired: list[Question],
@@ -184,7 +272,7 @@ def _write_release(folder: Path, final: Path, name: str, version: str, parent: s
     import datasets
 
     datasets.disable_progress_bars()
-    rows = [q.export_row(titles, contexts) for q in accepted]
+    rows = [escape_undecodable(q.export_row(titles, contexts)) for q in accepted]
     _write_jsonl(folder / "questions.jsonl", [q.model_dump(mode="json") for q in accepted])
     _write_jsonl(folder / "rejected.jsonl", [q.model_dump(mode="json") for q in rejected])
     _write_parquet(folder / "questions.parquet", rows)
@@ -209,7 +297,7 @@ def _write_release(folder: Path, final: Path, name: str, version: str, parent: s
         **manifest,
     }
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(dataset_card(full, rows, kinds), encoding="utf-8")
+    (folder / "README.md").write_text(escape_undecodable(dataset_card(full, rows, kinds)), encoding="utf-8")
     return full
 
 

@@ -26,8 +26,10 @@ from benchmint.config import BuildConfig, FeedPolicy, ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelFault, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool
 from benchmint.local_server import default_targets
+from benchmint.names import escape_undecodable
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
-from benchmint.release import publish
+from benchmint.release import publish, versions
+from benchmint.runlock import run_lock
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from corpora.feeds import load_feeds, parse_since
@@ -85,8 +87,8 @@ def validate_task(chain: ValidatorChain, candidates: list[Question], ctx: Contex
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(out_root: str, name: str, accepted: list[Question], rejected: list[Question],
                  manifest: dict[str, Any], titles: dict[str, str], contexts: dict[str, str],
-                 retired: list[Question] | None = None) -> str:
-    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles, contexts, retired))
+                 retired: list[Question] | None = None, expected_parent: str | None | bool = False) -> str:
+    return str(publish(Path(out_root), name, accepted, rejected, manifest, titles, contexts, retired, expected_parent))
 
 
 @task(name="recheck-published", cache_policy=NO_CACHE)
@@ -220,9 +222,16 @@ def _slug(text: str, n: int = 24) -> str:
 
 
 @secret_safe_flow(safe_config_params, name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
-def build_benchmark(config: dict[str, Any]) -> dict[str, Any]:
-    """Run the whole pipeline once and publish the next version. Returns a summary."""
-    return run_pipeline(secured(config))
+def build_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, Any]:
+    """Run the whole pipeline once and publish the next version. Returns a summary.
+
+    Holds the benchmark's run lock throughout (a refresh of the same name waits or stops), and
+    publishes only when the latest version is still the one seen at the start."""
+    cfg = secured(config)
+    bench_dir = Path(cfg.output_dir) / cfg.name
+    with run_lock(bench_dir, "build", wait_s):
+        found = versions(bench_dir)
+        return run_pipeline(cfg, parent=found[-1] if found else None)
 
 
 def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
@@ -241,8 +250,9 @@ def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
 
 def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSource]] | None = None,
                  keep: list[Question] | None = None, only_docs: set[str] | None = None,
-                 retire: list[Question] | None = None, kind: str = "build") -> dict[str, Any]:
-    """Generate, validate and publish. A refresh passes the documents it read (`loaded`), the
+                 retire: list[Question] | None = None, kind: str = "build",
+                 parent: str | None | bool = False) -> dict[str, Any]:
+    """Generate, validate and publish (`parent`: the version this run started from; see release.publish). A refresh passes the documents it read (`loaded`), the
     published questions to keep (`keep`: rechecked for contamination and saturation first) and
     the documents to write new questions from (`only_docs`); it publishes only on a change."""
     log = get_run_logger()
@@ -250,7 +260,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
     t_start = time.monotonic()
     docs, skipped = loaded if loaded is not None else load_all(cfg)
     for s in skipped:
-        log.warning("skipped %s: %s", s.source, s.reason)
+        log.warning("skipped %s: %s", escape_undecodable(s.source), s.reason)  # the API takes UTF-8 only
         rep.note(f"skipped {s.source}: {s.reason}")
     if not docs:
         raise SourceError(f"no readable document in {', '.join(cfg.sources + cfg.feeds)}; benchmint reads pdf, md, "
@@ -465,7 +475,7 @@ def run_pipeline(cfg: BuildConfig, loaded: tuple[list[Document], list[SkippedSou
                                "nothing was published. Try more or longer documents, or a stronger --model")
     rep.stage("publishing")
     contexts = {c.id: c.text for c in all_chunks}
-    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts, retired)
+    release = publish_task(cfg.output_dir, cfg.name, accepted, rejected, manifest, titles, contexts, retired, parent)
     create_table_artifact(
         key=f"validators-{_slug(cfg.name, 40)}", description=f"{cfg.name}: candidates passed and failed per validator",
         table=[{"validator": k, "passed": v["passed"], "failed": v["failed"]} for k, v in chain.summary().items()])
@@ -497,4 +507,5 @@ def _artifact(name: str, s: dict[str, Any], headline: str) -> None:
     for role, u in s["token_usage"].items():
         lines.append(f"- {role}: {u['calls']} calls, {u['cache_hits']} cached, "
                      f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens")
-    create_markdown_artifact(markdown="\n".join(lines), key=f"build-{_slug(name, 40)}", description=headline)
+    create_markdown_artifact(markdown=escape_undecodable("\n".join(lines)), key=f"build-{_slug(name, 40)}",
+                             description=escape_undecodable(headline))

@@ -15,8 +15,11 @@
 Work on unchanged documents costs no model call: generation is not repeated for them,
 and the rechecks' model calls (a judge, the targets) are answered by the on-disk
 response cache, keyed on the model, the prompt (with its version) and the inputs.
-One refresh per benchmark at a time: a second one waits (`wait_s`), then stops with a
-message naming the lock.
+One build or refresh per benchmark at a time (the run lock, benchmint/runlock.py): a second one
+waits (`wait_s`), then stops with a message naming the holder; the publish checks that the version
+it started from is still the latest.
+The config comes from the user (a file, or the record this machine wrote when it published), never
+from the manifest of the release being refreshed (see benchmint/definitions.py).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from benchmint import catalog, progress
 from benchmint.config import BuildConfig
 from benchmint.errors import SourceError
 from benchmint.records import Question
-from benchmint.release import read_questions, versions, writer_lock
+from benchmint.names import bench_dir_inside
+from benchmint.release import read_questions, versions
+from benchmint.runlock import run_lock
 from flows.build import _artifact, load_all, refresh_fingerprint, run_pipeline
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 
@@ -50,9 +55,8 @@ def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, 
     cfg = secured(config)
     log = get_run_logger()
     rep = progress.current.get()
-    bench_dir = Path(cfg.output_dir) / cfg.name
-    busy = "another refresh of " + cfg.name + " is running (it holds {dir}/.refresh.lock); wait for it to end"
-    with writer_lock(bench_dir, wait_s=wait_s, lock_name=".refresh.lock", busy=busy):
+    bench_dir = bench_dir_inside(cfg.output_dir, cfg.name)
+    with run_lock(bench_dir, "refresh", wait_s):
         version, manifest, published = latest_state(bench_dir)
         docs, skipped = load_all(cfg)
         now = {d.id for d in docs}
@@ -80,7 +84,8 @@ def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, 
         log.info("refresh %s from %s: %d documents (%d new, %d gone); %d questions to recheck, %d to retire",
                  cfg.name, version, len(docs), len(new), len(gone), len(keep), len(retire))
         rep.note(f"{cfg.name} {version}: {len(new)} new document(s), {len(gone)} removed or changed")
-        summary = run_pipeline(cfg, (docs, skipped), keep=keep, only_docs=new, retire=retire, kind="refresh")
+        summary = run_pipeline(cfg, (docs, skipped), keep=keep, only_docs=new, retire=retire, kind="refresh",
+                               parent=version)
         summary["refreshed_from"] = version
         if summary["release"] is None:
             log.info("unchanged: %s stays at %s", cfg.name, version)

@@ -11,7 +11,7 @@ import pytest
 
 from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
-from benchmint.release import writer_lock
+from benchmint.runlock import run_lock
 
 DOCS = {
     "lantern.md": "# Pellworth lantern rules\n\nThe Pellworth lighthouse lantern is lit 25 minutes before sunset "
@@ -88,8 +88,8 @@ def test_a_second_refresh_does_not_write_at_once(bench):
     from flows.refresh import refresh_benchmark
 
     cfg, _, bench_dir = bench
-    with writer_lock(bench_dir, lock_name=".refresh.lock"):
-        with pytest.raises(BenchmintError, match="another refresh of pellworth is running"):
+    with run_lock(bench_dir, "refresh"):
+        with pytest.raises(BenchmintError, match="pellworth is busy: a refresh"):
             refresh_benchmark(cfg.model_dump(mode="json"), wait_s=0.5)
 
 

@@ -1,0 +1,334 @@
+"""kill -9 a real build at random moments, rerun it each time, and check what is left.
+
+Each trial is a real `benchmint build` (the CLI in its own process, generator local:smollm2-135m on
+its llama.cpp server, a generated corpus of many small chunks, one Prefect server for every run)
+with its own seed, so its model calls are new. The build is killed with SIGKILL at a seeded random
+moment of the time an uninterrupted build takes (loading, generating, validating or publishing),
+with the process group it started (its llama.cpp server, started in a session of its own, is
+then found by its log file and stopped by its pid, as a crashed machine would lose it). Then:
+
+- right after the kill: every vN folder is complete (no half-written version), `latest` names the
+  newest version (or, when the kill fell between the two renames, is repaired by the next run);
+- the rerun completes and publishes a valid version: the manifest parses, its content hash is the
+  hash of questions.parquet's rows, questions.jsonl holds the same ids, every file is there, no
+  temporary folder is left, `latest` names it;
+- repeated model calls: the killed run's requests (counted at the llama.cpp server's log) that
+  the rerun did not answer from the response cache, over the calls the build needs (the rerun's
+  calls plus its cache hits): an upper bound, since a hit answered after a repair cost two calls.
+
+    .venv/bin/python bench/kill_build.py [--kills 20] [--seed 7] [--docs 6] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+NAME = "killbench"
+FILES = ("questions.jsonl", "questions.parquet", "rejected.jsonl", "retired.jsonl", "manifest.json", "README.md",
+         "CHANGELOG.md", "dataset")
+_WORDS = ("amber basalt cobalt delta ember fjord garnet harbor indigo juniper kestrel lagoon meadow nimbus ochre "
+          "pylon quarry russet sable tundra umber vale willow yarrow zephyr").split()
+
+
+def make_corpus(folder: Path, docs: int, seed: int) -> None:
+    """`docs` markdown files of distinct, checkable facts (names, numbers, places), several chunks each."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for d in range(docs):
+        place = f"{rng.choice(_WORDS).title()}{rng.choice(_WORDS)}"
+        lines = [f"# The {place} station handbook", ""]
+        for p in range(6):
+            who, what = rng.choice(_WORDS).title(), rng.choice(_WORDS)
+            lines.append(
+                f"The {what} unit at {place} was installed in {rng.randint(1950, 2024)} by engineer {who} "
+                f"{rng.choice(_WORDS).title()}. It pumps {rng.randint(100, 9000)} litres per hour and is inspected "
+                f"every {rng.randint(2, 40)} days. Its backup generator holds {rng.randint(20, 800)} litres of fuel, "
+                f"enough for {rng.randint(2, 90)} hours. The {what} unit's alarm sounds when pressure passes "
+                f"{rng.randint(2, 30)} bar; the duty officer then calls the {rng.choice(_WORDS)} depot within "
+                f"{rng.randint(5, 60)} minutes.")
+            lines.append("")
+        (folder / f"station-{d:02d}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, chunk_tokens: int = 100) -> None:
+    cfg = {"name": NAME, "sources": [str(corpus)], "questions": 1000, "seed": seed,
+           "output_dir": str(out), "cache_dir": str(cache),
+           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
+           "chunking": {"max_tokens": chunk_tokens, "overlap": 0},
+           "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
+           # the bench measures kill safety, not question quality: SmolLM2's questions on this corpus rarely pass
+           # the default grounding (two reruns published nothing), so it is loosened for every build to publish
+           "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.2},
+           "contamination": {"enabled": False}}
+    path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path):
+    """One `prefect server start` on 127.0.0.1 for every run of the bench; its environment."""
+    import httpx
+
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_API_URL=api, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_UI_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING", PYTHONPATH=str(ROOT),
+               HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    prefect = str(Path(PY).parent / "prefect")
+    proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(1)
+        else:
+            raise RuntimeError("prefect server did not start in 240 s")
+        yield env
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def server_log(cache: Path) -> Path:
+    return cache / "logs" / "llama-server-smollm2-135m-instruct-q4_1.log"
+
+
+def requests_logged(cache: Path) -> int:
+    """Chat requests the llama.cpp server answered (its access log)."""
+    logs = list((cache / "logs").glob("llama-server-*.log")) if (cache / "logs").is_dir() else []
+    return sum(p.read_text(errors="replace").count("POST /v1/chat/completions") for p in logs)
+
+
+def orphans(cache: Path) -> list[int]:
+    """The llama.cpp servers this bench's builds started and left (their output goes to our log)."""
+    logs = {str(p) for p in (cache / "logs").glob("*.log")} if (cache / "logs").is_dir() else set()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(proc / "fd" / "1") in logs:
+                    found.append(int(proc.name))
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    return -1
+
+
+def settle(cache: Path, timeout_s: float = 900.0) -> None:
+    """Let an orphaned server finish the request it was answering when its build was killed, so that
+    the request is logged and counted (it stops using the CPU when it is done)."""
+    deadline = time.monotonic() + timeout_s
+    for pid in orphans(cache):
+        last = _cpu_ticks(pid)
+        while time.monotonic() < deadline:
+            time.sleep(3)
+            now = _cpu_ticks(pid)
+            if now < 0 or now - last <= 2:  # gone, or idle (a few ticks of housekeeping)
+                break
+            last = now
+
+
+def stop_orphans(cache: Path) -> int:
+    """Stop, by pid, the servers `orphans` finds."""
+    stopped = 0
+    for pid in orphans(cache):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            stopped += 1
+    return stopped
+
+
+def build_cmd(config: Path) -> list[str]:
+    return [PY, "-m", "benchmint.cli", "build", "--config", str(config)]
+
+
+def state(bench: Path) -> dict[str, Any]:
+    """What a reader sees: versions, where latest points, leftovers, and each version checked."""
+    from benchmint.release import versions
+
+    found = versions(bench)
+    link = bench / "latest"
+    return {"versions": found, "latest": os.readlink(link) if link.is_symlink() else None,
+            "leftovers": sorted(p.name for p in bench.glob(".tmp-*")) if bench.is_dir() else [],
+            "problems": {v: p for v in found if (p := check_version(bench / v))}}
+
+
+def check_version(folder: Path) -> str:
+    """'' when `folder` is a complete, valid version; else what is wrong."""
+    import pyarrow.parquet as pq
+
+    from benchmint.release import content_hash
+
+    missing = [f for f in FILES if not (folder / f).exists()]
+    if missing:
+        return f"missing {missing}"
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        rows = pq.read_table(folder / "questions.parquet").to_pylist()
+        ids = [json.loads(x)["id"] for x in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the finding
+        return f"unreadable: {type(exc).__name__}: {exc}"
+    if m.get("content_hash") != content_hash(rows):
+        return "content hash differs from questions.parquet"
+    if sorted(ids) != sorted(r["id"] for r in rows) or m.get("counts", {}).get("accepted") != len(rows):
+        return "questions.jsonl and questions.parquet differ"
+    return ""
+
+
+def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa: ANN001
+               span: float | None = None, corpus: Path | None = None, chunk_tokens: int = 100) -> dict[str, Any]:
+    """The whole bench in `work`; returns the figures (and every trial) for the caller to check.
+
+    `span`: how long a build takes, the interval the kill moments are drawn from; None: measured by
+    an uninterrupted build first. `corpus`: a folder to build from (default: `docs` generated files)."""
+    out, cache = work / "outputs", work / "cache"
+    if corpus is None:
+        corpus = work / "corpus"
+        make_corpus(corpus, docs, seed)
+    env_extra = {"BENCHMINT_CACHE": str(cache)}
+    bench = out / NAME
+    rng = random.Random(seed)
+    trials: list[dict[str, Any]] = []
+    try:
+        return _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span, chunk_tokens)
+    finally:
+        stop_orphans(cache)  # also when the bench itself is stopped
+
+
+def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span,  # noqa: ANN001, ANN202
+            chunk_tokens):
+    with prefect_server(work / "prefect-home") as env:
+        env = {**env, **env_extra}
+        ref_calls = None
+        if span is None:  # an uninterrupted build: how long a build takes (the span the kills are drawn from)
+            ref_cfg = work / "ref.yaml"
+            write_config(ref_cfg, corpus, out, cache, seed * 1000, chunk_tokens)
+            n0 = requests_logged(cache)
+            t0 = time.monotonic()
+            r = subprocess.run(build_cmd(ref_cfg), env=env, cwd=work, capture_output=True, text=True)
+            span = time.monotonic() - t0
+            if r.returncode != 0:
+                raise RuntimeError(f"the reference build failed: {r.stderr[-2000:]}")
+            ref_calls = requests_logged(cache) - n0
+            stop_orphans(cache)
+        log(f"a build takes {span:.1f} s ({ref_calls} model calls); {kills} kills follow")
+        for i in range(kills):
+            cfg = work / f"trial-{i}.yaml"
+            write_config(cfg, corpus, out, cache, seed * 1000 + i + 1, chunk_tokens)
+            at = rng.uniform(0.02, 1.0) * span
+            before = state(bench)["versions"]
+            n0 = requests_logged(cache)
+            proc = subprocess.Popen(build_cmd(cfg), env=env, cwd=work, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                proc.wait(timeout=at)
+                finished = True  # it ended before the kill: a trial with nothing to kill
+            except subprocess.TimeoutExpired:
+                finished = False
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            settle(cache)  # the server finishes and logs the request it was answering: it counts
+            stop_orphans(cache)
+            killed_calls = requests_logged(cache) - n0
+            after_kill = state(bench)
+            n1 = requests_logged(cache)
+            t1 = time.monotonic()
+            rerun = subprocess.run(build_cmd(cfg), env=env, cwd=work, capture_output=True, text=True)
+            took = time.monotonic() - t1
+            stop_orphans(cache)
+            after = state(bench)
+            trial: dict[str, Any] = {"trial": i, "kill_at_s": round(at, 2), "ended_before_kill": finished,
+                                     "killed_run_calls": killed_calls, "rerun_s": round(took, 1),
+                                     "rerun_rc": rerun.returncode, "rerun_calls_logged": requests_logged(cache) - n1,
+                                     "after_kill": {k: after_kill[k] for k in ("versions", "latest", "leftovers")},
+                                     "after_kill_problems": after_kill["problems"]}
+            new = [v for v in after["versions"] if v not in before]
+            trial["published_by_killed_run"] = [v for v in after_kill["versions"] if v not in before]
+            trial["latest_right_after_kill"] = after_kill["latest"] == (after_kill["versions"] or [None])[-1]
+            if rerun.returncode != 0 or not new:
+                trial["error"] = (rerun.stderr or rerun.stdout)[-1500:]
+            else:
+                v = after["versions"][-1]
+                m = json.loads((bench / v / "manifest.json").read_text())
+                gen = m["token_usage"].get("generator", {})
+                calls, hits = int(gen.get("calls", 0)), int(gen.get("cache_hits", 0))
+                wasted = 0 if finished else max(0, killed_calls - hits)
+                trial.update(version=v, check=check_version(bench / v), rerun_calls=calls, rerun_cache_hits=hits,
+                             needed_calls=calls + hits, repeated_calls=wasted,
+                             repeated_share=round(wasted / max(1, calls + hits), 4),
+                             latest_right=after["latest"] == after["versions"][-1], leftovers=after["leftovers"],
+                             problems=after["problems"])
+            trials.append(trial)
+            log(json.dumps(trial))
+    done = [t for t in trials if "error" not in t]
+    killed = [t for t in done if not t["ended_before_kill"]]
+    return {"kills": kills, "seed": seed, "span_s": round(span, 1), "reference_calls": ref_calls,
+            "reruns_ok": len(done), "valid_versions": sum(not t["check"] for t in done),
+            "latest_right": sum(t["latest_right"] for t in done),
+            "latest_right_after_kill": sum(t["latest_right_after_kill"] for t in trials),
+            "half_written": sum(bool(t["after_kill_problems"]) or bool(t.get("problems")) for t in trials),
+            "max_repeated_share": max((t["repeated_share"] for t in killed), default=0.0),
+            "mean_repeated_share": round(sum(t["repeated_share"] for t in killed) / max(1, len(killed)), 4),
+            "trials": trials}
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--docs", type=int, default=6)
+    ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    ap.add_argument("--corpus", type=Path, help="build from this folder (e.g. examples/docs) instead of --docs files")
+    ap.add_argument("--chunk-tokens", type=int, default=100, help="chunk size: more chunks, more model calls")
+    ap.add_argument("--span", type=float, help="seconds a build takes (default: measured by one uninterrupted build)")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="kill-build-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        res = run_trials(args.kills, args.seed, args.docs, work, span=args.span,
+                         corpus=args.corpus.resolve() if args.corpus else None, chunk_tokens=args.chunk_tokens)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({k: v for k, v in res.items() if k != "trials"}, indent=2))
+    ok = (res["reruns_ok"] == res["kills"] and res["valid_versions"] == res["kills"] and not res["half_written"]
+          and res["latest_right"] == res["kills"] and res["max_repeated_share"] <= 0.05)
+    print("PASS" if ok else "FAIL")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""One writer per benchmark: `build` and `refresh` of one name hold the same lock for their whole run.
+
+The lock is an flock on outputs/<name>/.run.lock, so the kernel drops it when its holder dies (kill -9
+included) and a stale lock never blocks anyone. The holder writes what it is (build or refresh, its pid,
+its host, when it started) into the file, so a second run names it in its one-line message. On taking
+the lock, the run repairs what a killed writer may have left: `latest` is pointed at the newest
+complete version (see release.repair).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmint.errors import BenchmintError
+
+LOCK_NAME = ".run.lock"
+
+
+def _holder(fh) -> str:  # noqa: ANN001 - an open text file
+    fh.seek(0)
+    try:
+        h = json.loads(fh.read() or "{}")
+        return f"a {h['kind']} (pid {h['pid']} on {h['host']}, since {h['since']})"
+    except (ValueError, KeyError, TypeError):
+        return "another build or refresh"
+
+
+@contextlib.contextmanager
+def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold the run lock of the benchmark in `bench_dir` while a `kind` ("build", "refresh") runs.
+
+    A second run waits up to `wait_s` seconds, then stops with one line naming the holder."""
+    from benchmint.release import repair
+
+    try:
+        bench_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(bench_dir / LOCK_NAME, "a+", encoding="utf-8")
+    except OSError as exc:
+        raise BenchmintError(f"cannot write in {bench_dir} ({exc.strerror or type(exc).__name__}); "
+                             "pass a writable --output-dir") from None
+    with fh:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BenchmintError(
+                        f"{bench_dir.name} is busy: {_holder(fh)} holds {bench_dir / LOCK_NAME}; one build or "
+                        f"refresh of a benchmark runs at a time, so wait for it to end (or pass --wait SECONDS)"
+                    ) from None
+                time.sleep(min(0.5, max(0.01, deadline - time.monotonic())))
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps({"kind": kind, "pid": os.getpid(), "host": socket.gethostname(),
+                                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+            fh.flush()
+            repair(bench_dir)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fh.seek(0)
+                fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
