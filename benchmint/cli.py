@@ -370,11 +370,12 @@ def eval_(
         for spec in specs:
             if spec.is_local:
                 resolve_local_gguf(spec.model, cache_root())
-        from benchmint.config import stash_model_ref
+        from benchmint.config import stash_model_refs
         from benchmint.logscrub import install_log_scrubber
 
         # the flow's parameters are stored by Prefect: URLs redacted (raw forms stashed), keys by name
-        model, judges = [stash_model_ref(m) for m in model], [stash_model_ref(j) for j in judges]
+        safe = stash_model_refs([*model, *judges])
+        model, judges = safe[:len(model)], safe[len(model):]
         install_log_scrubber(s.api_key_env for s in specs)
     except BenchmintError as exc:
         _fail(str(exc), 2)

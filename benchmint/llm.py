@@ -357,7 +357,11 @@ class ModelClient:
             if not api_key and not _is_loopback(self.base_url):
                 raise ModelError(f"model {spec.label}: environment variable {spec.api_key_env} is not set; export it with your API key")
             api_key = api_key or "sk-no-key-required"
-        self._client = openai.OpenAI(base_url=reveal(self.base_url), api_key=api_key, max_retries=0, timeout=spec.timeout_s)  # noqa: E501 - the raw URL only here (secrets)
+        # The raw URL only here (secrets); its query (`?api_key=`, `?api-version=`) goes on every request:
+        # left in base_url, the client would append the path to the query.
+        raw = httpx.URL(reveal(self.base_url))
+        self._client = openai.OpenAI(base_url=str(raw.copy_with(query=None, fragment=None)), default_query=dict(raw.params) or None,
+                                     api_key=api_key, max_retries=0, timeout=spec.timeout_s)
         limit = 1 if spec.is_local else spec.max_concurrency
         self._sem = threading.Semaphore(limit)
         self.json_mode = spec.json_mode if spec.json_mode != "auto" else ("json_object_schema" if spec.is_local else "json_schema")
