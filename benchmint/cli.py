@@ -40,7 +40,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def _fail(msg: str, code: int = 1) -> None:
     from benchmint.secrets import key_env_values, scrub
 
-    console.print(f"[bold red]error:[/] {scrub(msg, key_env_values())}", highlight=False, soft_wrap=True)
+    # the messages name URLs in their redacted forms already (`URL#model` keeps its model name)
+    console.print(f"[bold red]error:[/] {scrub(msg, key_env_values(), urls=False)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

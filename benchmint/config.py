@@ -296,7 +296,7 @@ class BuildConfig(Record):
         safe = _Stash()
 
         def spec(s: ModelSpec) -> ModelSpec:
-            return s.model_copy(update={"base_url": safe(s.base_url)}) if s.base_url else s
+            return stash_model_ref(s, safe)
 
         m = self.models
         models = m.model_copy(update={"generator": spec(m.generator), "targets": [spec(s) for s in m.targets],
