@@ -44,8 +44,9 @@ def _fail(msg: str, code: int = 1) -> None:
     from benchmint.names import escape_undecodable
     from benchmint.secrets import key_env_values, scrub
 
-    # a file name that is not UTF-8 cannot be printed as is: its escaped form names it
-    console.print(f"[bold red]error:[/] {escape(escape_undecodable(scrub(msg, key_env_values())))}",
+    # a file name that is not UTF-8 cannot be printed as is: its escaped form names it; the messages name
+    # URLs in their redacted forms already (`URL#model` keeps its model name)
+    console.print(f"[bold red]error:[/] {escape(escape_undecodable(scrub(msg, key_env_values(), urls=False)))}",
                   highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -404,11 +405,12 @@ def eval_(
         for spec in specs:
             if spec.is_local:
                 resolve_local_gguf(spec.model, cache_root())
-        from benchmint.config import stash_model_ref
+        from benchmint.config import stash_model_refs
         from benchmint.logscrub import install_log_scrubber
 
         # the flow's parameters are stored by Prefect: URLs redacted (raw forms stashed), keys by name
-        model, judges = [stash_model_ref(m) for m in model], [stash_model_ref(j) for j in judges]
+        safe = stash_model_refs([*model, *judges])
+        model, judges = safe[:len(model)], safe[len(model):]
         install_log_scrubber(s.api_key_env for s in specs)
     except BenchmintError as exc:
         _fail(str(exc), 2)

@@ -97,17 +97,38 @@ def parse_model_ref(ref: str | dict[str, Any] | ModelSpec) -> ModelSpec:
     )
 
 
-def stash_model_ref(ref: Any) -> Any:
+class _Stash:
+    """`stash` over the URLs of one config: two raw URLs with one redacted form would share one
+    slot (and one key), so they are refused."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, url: str) -> str:
+        red = redact_url(url)
+        if red != url and self.seen.setdefault(red, url) != url:
+            raise ConfigError(f"two URLs differ only in their secrets ({red}); give the keys by variable name "
+                              "(api_key_env) instead of in the URLs")
+        return stash(url)
+
+
+def stash_model_ref(ref: Any, stash_url: Any = stash) -> Any:
     """A model reference (string, mapping or ModelSpec) safe to hand to a flow: its URL stashed
     (`benchmint.secrets.stash`) and redacted."""
     if isinstance(ref, ModelSpec):
-        return ref.model_copy(update={"base_url": stash(ref.base_url)}) if ref.base_url else ref
+        return ref.model_copy(update={"base_url": stash_url(ref.base_url)}) if ref.base_url else ref
     if isinstance(ref, dict) and isinstance(ref.get("base_url"), str):
-        return {**ref, "base_url": stash(ref["base_url"])}
+        return {**ref, "base_url": stash_url(ref["base_url"])}
     if isinstance(ref, str) and _URL_REF.match(ref.strip()):
         url, hash_, name = ref.strip().partition("#")
-        return stash(url) + hash_ + name
+        return stash_url(url) + hash_ + name
     return ref
+
+
+def stash_model_refs(refs: list[Any]) -> list[Any]:
+    """`stash_model_ref` over a list of references (two that differ only in their keys: an error)."""
+    one = _Stash()
+    return [stash_model_ref(r, one) for r in refs]
 
 
 class ModelRoles(Record):
@@ -315,17 +336,10 @@ class BuildConfig(Record):
         """This config safe to hand to a flow or a deployment (Prefect stores both): every model
         URL and feed URL redacted, the raw forms kept in this process's environment (stash), where
         the connections are opened (reveal). Keys stay in the variables `api_key_env` names."""
-        seen: dict[str, str] = {}
-
-        def safe(url: str) -> str:
-            red = redact_url(url)
-            if seen.setdefault(red, url) != url and red != url:
-                raise ConfigError(f"two URLs differ only in their secrets ({red}); give the keys by variable name "
-                                  "(api_key_env) instead of in the URLs")
-            return stash(url)
+        safe = _Stash()
 
         def spec(s: ModelSpec) -> ModelSpec:
-            return s.model_copy(update={"base_url": safe(s.base_url)}) if s.base_url else s
+            return stash_model_ref(s, safe)
 
         m = self.models
         models = m.model_copy(update={"generator": spec(m.generator), "targets": [spec(s) for s in m.targets],

@@ -196,9 +196,10 @@ def remember_stashed() -> None:
             remember(*_parse(raw)[1])
 
 
-def scrub(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
+def scrub(text: str, extra: tuple[str, ...] | list[str] = (), urls: bool = True) -> str:
     """`text` with every remembered secret (and `extra`), raw or percent-encoded, replaced by
-    REDACTED, and any URL in it redacted."""
+    REDACTED, and (`urls`) any URL in it redacted. (A message built from redacted forms only, such
+    as an error line naming `URL#model`, passes urls=False: the model name is no fragment.)"""
     if not text:
         return text
     with _lock:
@@ -207,5 +208,5 @@ def scrub(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
         for form in (v, quote(v, safe=""), quote(v), quote_plus(v, safe="")):
             if form in text:
                 text = text.replace(form, REDACTED)
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text) if urls else text
 

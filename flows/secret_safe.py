@@ -18,7 +18,7 @@ from typing import Any
 from prefect import Flow
 from prefect.utilities.callables import get_call_parameters
 
-from benchmint.config import BuildConfig, redact, stash_model_ref
+from benchmint.config import BuildConfig, redact, stash_model_refs
 from benchmint.errors import BenchmintError
 from benchmint.logscrub import install_log_scrubber
 from benchmint.secrets import scrub
@@ -74,17 +74,20 @@ def safe_model_params(params: Params) -> Params:
     """`models` and `judges` (model references) with every URL stashed."""
     from benchmint.config import parse_model_ref
 
-    out = dict(params)
+    models, judges = params.get("models") or [], params.get("judges") or []
+    if not isinstance(models, list) or not isinstance(judges, list):
+        return params  # the flow's parameter validation reports it
+    safe = stash_model_refs([*models, *judges])
     envs = []
-    for key in ("models", "judges"):
-        if isinstance(params.get(key), list):
-            out[key] = [stash_model_ref(ref) for ref in params[key]]
-            for ref in out[key]:
-                try:
-                    envs.append(parse_model_ref(ref).api_key_env)
-                except BenchmintError:
-                    pass  # the flow reports it
+    for ref in safe:
+        try:
+            envs.append(parse_model_ref(ref).api_key_env)
+        except BenchmintError:
+            pass  # the flow reports it
     install_log_scrubber(envs)
+    out = {**params, "models": safe[:len(models)]}
+    if "judges" in params:
+        out["judges"] = safe[len(models):]
     return out
 
 

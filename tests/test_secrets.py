@@ -199,7 +199,8 @@ def _cli(*args: str, cwd, env: dict | None = None) -> subprocess.CompletedProces
 def test_cli_errors_never_print_a_key(tmp_path):
     (tmp_path / "doc.md").write_text("# x\n\nSome words here for a document that is long enough to read.\n")
     r = _cli("build", str(tmp_path / "doc.md"), "--model", f"https://user:{C}@api.example.com/v1", cwd=tmp_path)
-    assert r.returncode == 2 and "has no model name" in r.stderr and C not in r.stderr + r.stdout
+    assert r.returncode == 2 and "model 'https://api.example.com/v1' has no model name" in r.stderr
+    assert C not in r.stderr + r.stdout
     # a key pasted where the model goes (`--model $OPENAI_API_KEY`)
     r = _cli("build", str(tmp_path / "doc.md"), "--model", f"sk-{C}pasted", cwd=tmp_path,
              env={"OPENAI_API_KEY": f"sk-{C}pasted"})
@@ -252,3 +253,15 @@ def test_a_flow_called_from_python_stores_no_secret(prefect_harness, tmp_path):
         assert "connecting to https://gen.example.com/v1" in messages and C not in messages
     failed = next(r for r in runs if r["state"]["type"] == "FAILED")
     assert "refused the key" in failed["state"]["message"]
+
+
+def test_an_unexpected_traceback_is_printed_scrubbed(capsys, monkeypatch):
+    from benchmint.logscrub import scrubbing_excepthook
+
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", f"tok-{C}-env")
+    try:
+        raise ValueError(f"bad reply from https://h.example/v1?key={C}q with tok-{C}-env")
+    except ValueError as exc:
+        scrubbing_excepthook(type(exc), exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "ValueError: bad reply from https://h.example/v1?key=REDACTED with REDACTED" in err and C not in err
