@@ -264,3 +264,41 @@ class EndpointStandIn:
             h.wfile.write(good[i:i + step])
             h.wfile.flush()
             time.sleep(seconds / pieces)
+
+
+# The seeded mix a fault build gets: about 45% of the requests get a fault.
+MIX = {"server_error": 0.08, "echo_auth": 0.03, "rate_limited": 0.08, "request_timeout": 0.03, "truncated": 0.06,
+       "html": 0.05, "error_object": 0.05, "trickle_slow": 0.03, "drop": 0.04, "trickle_ok": 0.04}
+
+FAULT_CORPUS = {
+    "harbour.md": "# Skarvik harbour\n\nThe Skarvik harbour crane lifts at most 42 tonnes and was installed in 2011. "
+                  "The harbour master, Ingrid Valtersen, keeps the crane logbook in the east office. "
+                  "Ships longer than 180 metres must book a berth 72 hours ahead.\n",
+    "ferry.md": "# The Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 minutes and carries up to 64 cars. "
+                "It leaves Skarvik every 90 minutes between 06:00 and 22:00. "
+                "The ferry's captain since 2019 is Halvard Oyen.\n",
+    "lighthouse.md": "# Norvik lighthouse\n\nNorvik lighthouse stands 28 metres tall and its lamp is seen from 19 nautical "
+                     "miles. It was automated in 1987. Visitors may climb its 131 steps on Saturdays from May to "
+                     "September.\n",
+}
+
+
+def write_fault_corpus(folder) -> None:  # noqa: ANN001
+    """Three short documents, one chunk each: with the target and judge calls, enough steps for the mix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in FAULT_CORPUS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def fault_build_config(name: str, sources: str, url: str, out: str, cache: str, key_env: str,
+                       timeout_s: float) -> dict:
+    """A build whose generator, target and judge are the endpoint at `url` (one endpoint, one breaker)."""
+    spec = {"model": "smollm2", "base_url": url, "api_key_env": key_env, "json_mode": "json_object_schema",
+            "max_tokens": 200, "timeout_s": timeout_s, "max_retries": 2, "max_concurrency": 2}
+    return {"name": name, "sources": [sources], "questions": 40, "output_dir": out, "cache_dir": cache,
+            "models": {"generator": spec, "targets": [spec]},
+            "generation": {"questions_per_chunk": 3},
+            # SmolLM2 quotes loosely: looser grounding lets the build publish (the faults are what is measured)
+            "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.0},
+            "difficulty": {"band": "0:1", "closed_book": "off"},
+            "contamination": {"enabled": False}}
