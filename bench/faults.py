@@ -34,7 +34,7 @@ apply_offline_defaults(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="CRITICAL")
 
 from benchmint.config import BuildConfig, cache_root  # noqa: E402
 from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
-from tests.endpoint_standin import MIX, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus  # noqa: E402
+from tests.endpoint_standin import DECK, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus  # noqa: E402
 
 KEY = "sk-canary-bench-faults-91d0e4"
 
@@ -62,7 +62,7 @@ def main() -> None:
             print(f"clean build: {clean['accepted']} accepted, {recorded} requests, all from SmolLM2, {t_clean:.1f}s",
                   flush=True)
             ep.events.clear()
-            ep.config.mix = dict(MIX)
+            ep.config.deck = dict(DECK)
             t0 = time.monotonic()
             faulty = build_benchmark(BuildConfig.model_validate(fault_build_config(
                 "faulty", str(tmp / "docs"), ep.url, str(tmp / "out"), str(tmp / "cache2"), "FAULTS_BENCH_KEY",
@@ -74,7 +74,7 @@ def main() -> None:
         served = ep.served()
         counted = {k: v for k, v in manifest["faults"]["replies"].items() if k != "schema"}
         gaps = ep.gaps_after_429()
-        print(f"seed {args.seed}; timeout_s {args.timeout:g}; mix {MIX}")
+        print(f"seed {args.seed}; timeout_s {args.timeout:g}; deck {DECK}")
         print(f"fault build: published {Path(faulty['release']).name}: {faulty['accepted']} accepted, "
               f"{len(ep.events)} requests ({sum(e.live for e in ep.events)} not in the recording), {t_faulty:.1f}s")
         print(f"faults served (by the kind a client records): {dict(sorted(served.items()))}; total {sum(served.values())}")

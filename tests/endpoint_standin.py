@@ -18,8 +18,10 @@ Faults (what it serves -> the fault kind a client should record):
   drop          200, half the good body, then the connection closes  -> connection
   trickle_ok    200, the good body trickled within the timeout       -> (a good reply)
 
-Which fault a request gets is decided by `script` (one per request, in order) or by a seeded draw
-per (request body, arrival number), so a run is the same whatever the order of concurrent calls.
+Which fault a request gets is decided by `script` (one per request, in order), by a seeded deck
+(`deck`: each fault a given number of times among good replies, shuffled with the seed and dealt in
+arrival order, so every kind in it is served once the build sends as many requests as the deck
+holds), or by a seeded draw per (request body, arrival number) from `mix`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Event:
 @dataclass
 class StandInConfig:
     mix: dict[str, float] = field(default_factory=dict)  # fault -> probability; the rest good
+    deck: dict[str, int] = field(default_factory=dict)  # fault (or "good") -> cards; dealt before `mix` applies
     seed: int = 0
     retry_after: tuple[int, ...] = (1, 2)  # seconds a 429 asks for
     date_every: int = 3  # every n-th 429 says it as an HTTP date (1: all; 0: none)
@@ -81,6 +84,8 @@ class EndpointStandIn:
         self.auth_seen: list[str] = []
         self._arrivals: Counter = Counter()
         self._n429 = 0
+        self._cards: list[str] = []
+        self._decks = 0
         self._lock = threading.Lock()
         self._upstream_lock = threading.Lock()  # llama.cpp answers one at a time anyway
         outer = self
@@ -162,6 +167,12 @@ class EndpointStandIn:
             self._arrivals[key] += 1
             if self.script:
                 return n, self.script.pop(0)
+            if self.config.deck:
+                if not self._cards:
+                    self._cards = [f for f, k in sorted(self.config.deck.items()) for _ in range(k)]
+                    random.Random(f"{self.config.seed}:deck:{self._decks}").shuffle(self._cards)
+                    self._decks += 1
+                return n, self._cards.pop()
         rng = random.Random(f"{self.config.seed}:{key}:{n}")
         x, acc = rng.random(), 0.0
         for fault, p in sorted(self.config.mix.items()):
@@ -266,7 +277,11 @@ class EndpointStandIn:
             time.sleep(seconds / pieces)
 
 
-# The seeded mix a fault build gets: about 45% of the requests get a fault.
+# The seeded deck a fault build gets: every fault kind (429 twice) among as many good replies; reshuffled
+# when dealt out, so about half of all requests get a fault.
+DECK = {"server_error": 1, "echo_auth": 1, "rate_limited": 2, "request_timeout": 1, "truncated": 1, "html": 1,
+        "error_object": 1, "trickle_slow": 1, "drop": 1, "trickle_ok": 1, "good": 9}
+# A seeded mix by probability (about 45% faults), for longer runs.
 MIX = {"server_error": 0.08, "echo_auth": 0.03, "rate_limited": 0.08, "request_timeout": 0.03, "truncated": 0.06,
        "html": 0.05, "error_object": 0.05, "trickle_slow": 0.03, "drop": 0.04, "trickle_ok": 0.04}
 
@@ -294,10 +309,10 @@ def fault_build_config(name: str, sources: str, url: str, out: str, cache: str, 
                        timeout_s: float) -> dict:
     """A build whose generator, target and judge are the endpoint at `url` (one endpoint, one breaker)."""
     spec = {"model": "smollm2", "base_url": url, "api_key_env": key_env, "json_mode": "json_object_schema",
-            "max_tokens": 200, "timeout_s": timeout_s, "max_retries": 2, "max_concurrency": 2}
+            "max_tokens": 400, "timeout_s": timeout_s, "max_retries": 3, "max_concurrency": 2}
     return {"name": name, "sources": [sources], "questions": 40, "output_dir": out, "cache_dir": cache,
             "models": {"generator": spec, "targets": [spec]},
-            "generation": {"questions_per_chunk": 3},
+            "generation": {"questions_per_chunk": 2},
             # SmolLM2 quotes loosely: looser grounding lets the build publish (the faults are what is measured)
             "grounding": {"min_ratio": 30, "min_words": 3, "min_answer_support": 0.0},
             "difficulty": {"band": "0:1", "closed_book": "off"},

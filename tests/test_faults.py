@@ -25,7 +25,7 @@ from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook
 from tests.conftest import REPO
-from tests.endpoint_standin import MIX, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus
+from tests.endpoint_standin import DECK, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus
 
 CANARY = "sk-canary-faults-7f3a9c2e5b"
 
@@ -215,7 +215,7 @@ def fault_build(smollm_server, prefect_harness, tmp_path_factory):
             clean = build("clean", 300)
             recorded = len(ep.events)
             ep.events.clear()
-            ep.config.mix = dict(MIX)
+            ep.config.deck = dict(DECK)
             summary = build("faulty", 3)
     finally:
         if old is None:
