@@ -281,9 +281,7 @@ class EndpointStandIn:
 # when dealt out, so about half of all requests get a fault.
 DECK = {"server_error": 1, "echo_auth": 1, "rate_limited": 2, "request_timeout": 1, "truncated": 1, "html": 1,
         "error_object": 1, "trickle_slow": 1, "drop": 1, "trickle_ok": 1, "good": 9}
-# A seeded mix by probability (about 45% faults), for longer runs.
-MIX = {"server_error": 0.08, "echo_auth": 0.03, "rate_limited": 0.08, "request_timeout": 0.03, "truncated": 0.06,
-       "html": 0.05, "error_object": 0.05, "trickle_slow": 0.03, "drop": 0.04, "trickle_ok": 0.04}
+
 
 FAULT_CORPUS = {
     "harbour.md": "# Skarvik harbour\n\nThe Skarvik harbour crane lifts at most 42 tonnes and was installed in 2011. "
