@@ -277,6 +277,9 @@ def _print_summary(s: dict) -> None:
     if miss.get("target_replies") or miss.get("judge_votes"):
         t.add_row("missing", f"{miss['target_replies']} target replies, {miss['judge_votes']} judge votes "
                              "(failed after retries; recorded per question)")
+    if s.get("faults"):
+        t.add_row("faults", ", ".join(f"{k}: {n}" for k, n in sorted(s["faults"].items()))
+                  + " (unusable replies, retried or recorded; see the manifest)")
     for role, u in s["token_usage"].items():
         t.add_row(f"tokens ({role})", f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion, "
                                       f"{u['calls']} calls, {u['cache_hits']} cached")

@@ -115,13 +115,13 @@ class ModelClient:
                 if f.kind == "timeout" and f.status is None:
                     f.message = f"{f.message} (timeout_s={self.spec.timeout_s:g})"
                 self._reached = self._reached or f.reached
+                if f.retry_after is not None:  # holds for every role on this endpoint, even when this step gives up
+                    self.endpoint.pause(min(f.retry_after, self.spec.retry_after_max_s))
                 wait = self._next_wait(f, attempt, deadline)
                 if wait is None:
                     raise self._give_up(f, attempt) from None
                 attempt += 1
                 self.usage.add(self.role, retries=1)
-                if f.retry_after is not None:
-                    self.endpoint.pause(f.retry_after)
                 time.sleep(wait)
 
     def _next_wait(self, f: Fault, attempt: int, deadline: float) -> float | None:

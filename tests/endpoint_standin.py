@@ -18,8 +18,10 @@ Faults (what it serves -> the fault kind a client should record):
   drop          200, half the good body, then the connection closes  -> connection
   trickle_ok    200, the good body trickled within the timeout       -> (a good reply)
 
-Which fault a request gets is decided by `script` (one per request, in order) or by a seeded draw
-per (request body, arrival number), so a run is the same whatever the order of concurrent calls.
+Which fault a request gets is decided by `script` (one per request, in order), by a seeded deck
+(`deck`: each fault a given number of times among good replies, shuffled with the seed and dealt in
+arrival order, so every kind in it is served once the build sends as many requests as the deck
+holds), or by a seeded draw per (request body, arrival number) from `mix`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Event:
 @dataclass
 class StandInConfig:
     mix: dict[str, float] = field(default_factory=dict)  # fault -> probability; the rest good
+    deck: dict[str, int] = field(default_factory=dict)  # fault (or "good") -> cards; dealt before `mix` applies
     seed: int = 0
     retry_after: tuple[int, ...] = (1, 2)  # seconds a 429 asks for
     date_every: int = 3  # every n-th 429 says it as an HTTP date (1: all; 0: none)
@@ -81,6 +84,8 @@ class EndpointStandIn:
         self.auth_seen: list[str] = []
         self._arrivals: Counter = Counter()
         self._n429 = 0
+        self._cards: list[str] = []
+        self._decks = 0
         self._lock = threading.Lock()
         self._upstream_lock = threading.Lock()  # llama.cpp answers one at a time anyway
         outer = self
@@ -162,6 +167,12 @@ class EndpointStandIn:
             self._arrivals[key] += 1
             if self.script:
                 return n, self.script.pop(0)
+            if self.config.deck:
+                if not self._cards:
+                    self._cards = [f for f, k in sorted(self.config.deck.items()) for _ in range(k)]
+                    random.Random(f"{self.config.seed}:deck:{self._decks}").shuffle(self._cards)
+                    self._decks += 1
+                return n, self._cards.pop()
         rng = random.Random(f"{self.config.seed}:{key}:{n}")
         x, acc = rng.random(), 0.0
         for fault, p in sorted(self.config.mix.items()):
@@ -264,3 +275,43 @@ class EndpointStandIn:
             h.wfile.write(good[i:i + step])
             h.wfile.flush()
             time.sleep(seconds / pieces)
+
+
+# The seeded deck a fault build gets: every fault kind (429 twice) among as many good replies; reshuffled
+# when dealt out, so about half of all requests get a fault.
+DECK = {"server_error": 1, "echo_auth": 1, "rate_limited": 2, "request_timeout": 1, "truncated": 1, "html": 1,
+        "error_object": 1, "trickle_slow": 1, "drop": 1, "trickle_ok": 1, "good": 9}
+
+
+FAULT_CORPUS = {
+    "harbour.md": "# Skarvik harbour\n\nThe Skarvik harbour crane lifts at most 42 tonnes and was installed in 2011. "
+                  "The harbour master, Ingrid Valtersen, keeps the crane logbook in the east office. "
+                  "Ships longer than 180 metres must book a berth 72 hours ahead.\n",
+    "ferry.md": "# The Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 minutes and carries up to 64 cars. "
+                "It leaves Skarvik every 90 minutes between 06:00 and 22:00. "
+                "The ferry's captain since 2019 is Halvard Oyen.\n",
+    "lighthouse.md": "# Norvik lighthouse\n\nNorvik lighthouse stands 28 metres tall and its lamp is seen from 19 nautical "
+                     "miles. It was automated in 1987. Visitors may climb its 131 steps on Saturdays from May to "
+                     "September.\n",
+}
+
+
+def write_fault_corpus(folder) -> None:  # noqa: ANN001
+    """Three short documents, one chunk each: with the target and judge calls, enough steps for the mix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in FAULT_CORPUS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def fault_build_config(name: str, sources: str, url: str, out: str, cache: str, key_env: str,
+                       timeout_s: float) -> dict:
+    """A build whose generator, target and judge are the endpoint at `url` (one endpoint, one breaker)."""
+    spec = {"model": "smollm2", "base_url": url, "api_key_env": key_env, "json_mode": "json_object_schema",
+            "max_tokens": 400, "timeout_s": timeout_s, "max_retries": 3, "max_concurrency": 2}
+    return {"name": name, "sources": [sources], "questions": 40, "output_dir": out, "cache_dir": cache,
+            "models": {"generator": spec, "targets": [spec]},
+            "generation": {"questions_per_chunk": 2},
+            # SmolLM2 quotes loosely: looser grounding lets the build publish (the faults are what is measured)
+            "grounding": {"min_ratio": 30, "min_words": 3, "min_answer_support": 0.0},
+            "difficulty": {"band": "0:1", "closed_book": "off"},
+            "contamination": {"enabled": False}}

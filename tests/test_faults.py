@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -23,9 +24,8 @@ from benchmint.llm import ModelClient
 from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook
-from tests.endpoint_standin import EndpointStandIn, StandInConfig
-
-import httpx
+from tests.conftest import REPO
+from tests.endpoint_standin import DECK, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus
 
 CANARY = "sk-canary-faults-7f3a9c2e5b"
 
@@ -188,3 +188,110 @@ def test_the_breaker_opens_after_consecutive_failed_steps(recording, smollm_serv
             gen.complete_json(ask[3], Fact)
         assert len(ep.events) == n  # an open breaker sends nothing
         assert gen.complete_json(MESSAGES, Fact)  # a cached reply is still served
+
+
+# --------------------------------------------------------------------------- a real build against the mix
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def fault_build(smollm_server, prefect_harness, tmp_path_factory):
+    """A clean build through the stand-in records SmolLM2's replies; then the same build, with a fresh
+    response cache, against the seeded mix of faults (good replies replayed from the recording)."""
+    from flows.build import build_benchmark
+
+    tmp = tmp_path_factory.mktemp("faults")
+    write_fault_corpus(tmp / "docs")
+    old = os.environ.get("FAULTS_KEY")
+    os.environ["FAULTS_KEY"] = CANARY
+    try:
+        with EndpointStandIn(smollm_server.base_url, StandInConfig(seed=SEED, trickle_slow_s=8.0)) as ep:
+            def build(name: str, timeout_s: float) -> dict:
+                cfg = fault_build_config(name, str(tmp / "docs"), ep.url, str(tmp / "out"), str(tmp / f"cache-{name}"),
+                                         "FAULTS_KEY", timeout_s)
+                return build_benchmark(BuildConfig.model_validate(cfg).model_dump(mode="json"))
+
+            clean = build("clean", 300)
+            recorded = len(ep.events)
+            ep.events.clear()
+            ep.config.deck = dict(DECK)
+            summary = build("faulty", 3)
+    finally:
+        if old is None:
+            os.environ.pop("FAULTS_KEY", None)
+        else:
+            os.environ["FAULTS_KEY"] = old
+    return tmp, ep, clean, recorded, summary
+
+
+def test_a_build_against_the_fault_mix_publishes_and_counts_every_fault(fault_build):
+    tmp, ep, clean, recorded, summary = fault_build
+    assert clean["release"] and recorded > 0
+    release = Path(summary["release"])
+    assert release.name == "v1" and summary["accepted"] >= 1
+    manifest = json.loads((release / "manifest.json").read_text())
+    served = ep.served()
+    assert sum(served.values()) >= 8 and len(served) >= 5, served  # the seed gives a varied mix
+    assert not [e for e in ep.events if e.live]  # every good reply was the recorded one: no surprise timeouts
+    counted = {k: n for k, n in manifest["faults"]["replies"].items() if k != "schema"}  # schema: the model's own
+    assert counted == dict(served)
+    assert summary["faults"] == manifest["faults"]["replies"]
+    for err in manifest["model_output_errors"]:
+        assert err["kind"] in set(served) | {"schema"} and err["error"] and "\n" not in err["error"]
+    failed = sum(manifest["faults"]["failed_steps"].values())
+    assert failed == (len(manifest["model_output_errors"]) + manifest["missing"]["target_replies"]
+                      + manifest["missing"]["judge_votes"])
+
+
+def test_the_gaps_after_each_429_respect_retry_after(fault_build):
+    _, ep, *_ = fault_build
+    gaps = ep.gaps_after_429()
+    assert gaps, "the seeded mix served no retried 429"
+    assert all(waited >= asked - 0.005 for asked, waited in gaps), gaps
+
+
+def test_a_key_echoed_in_error_bodies_is_kept_nowhere(fault_build):
+    tmp, ep, *_ = fault_build
+    assert ep.served_raw()["echo_auth"] >= 1 and ep.auth_seen[0] == f"Bearer {CANARY}"
+    leaks = [p for p in tmp.rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
+    assert leaks == []
+    from prefect.settings import PREFECT_API_URL
+
+    logs, offset = [], 0
+    while True:
+        page = httpx.post(f"{PREFECT_API_URL.value()}/logs/filter", json={"limit": 200, "offset": offset},
+                          timeout=30).raise_for_status().json()
+        logs += page
+        offset += len(page)
+        if len(page) < 200:
+            break
+    assert logs and not [x for x in logs if CANARY in x["message"]]
+
+
+# --------------------------------------------------------------------------- the circuit breaker, end to end
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PYTHONPATH"] = str(REPO)  # this checkout's code, whatever the venv's editable install points at
+    return subprocess.run([sys.executable, "-m", "benchmint.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_an_endpoint_that_always_fails_stops_the_build_with_one_line(tmp_path):
+    write_fault_corpus(tmp_path / "docs")
+    with EndpointStandIn(None, StandInConfig(mix={"server_error": 1.0})) as ep:
+        cfg = tmp_path / "down.yaml"
+        cfg.write_text(f"name: down\nsources: [{tmp_path / 'docs'}]\nquestions: 3\noutput_dir: {tmp_path / 'out'}\n"
+                       f"cache_dir: {tmp_path / 'cache'}\ncontamination: {{enabled: false}}\n"
+                       f"models: {{generator: {{model: m, base_url: '{ep.url}', max_retries: 0, "
+                       "max_consecutive_failures: 2}}\n")
+        r = _cli("build", "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "failed 2 steps in a row" in r.stderr and "max_consecutive_failures" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert len([ln for ln in r.stderr.splitlines() if "error" in ln.lower()]) == 1
+    assert [e.fault for e in ep.events] == ["server_error", "server_error"]  # nothing sent once it opened
+    assert not (tmp_path / "out" / "down").exists() or not any(
+        p.name.startswith("v") for p in (tmp_path / "out" / "down").iterdir())
