@@ -46,8 +46,8 @@ def load_file(path: Path, name: str | None = None, max_bytes: int = int(DEFAULT_
     if size == 0:
         raise Unreadable("the file is empty", "empty")
     if size > max_bytes:
-        raise Unreadable(f"{size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB cap per file "
-                         "(loader.max_file_mb); raise the cap or split the file", "too-large")
+        raise Unreadable(f"{_size(size)}, over the cap of {_size(max_bytes)} per file (loader.max_file_mb); "
+                         "raise the cap or split the file", "too-large")
     encoding = ""
     if fmt == "pdf":
         title, text = _read_pdf(path)
@@ -55,7 +55,7 @@ def load_file(path: Path, name: str | None = None, max_bytes: int = int(DEFAULT_
         with open(path, "rb") as fh:
             raw = fh.read(max_bytes + 1)  # the file may have grown since stat
         if len(raw) > max_bytes:
-            raise Unreadable(f"over the {max_bytes / 2**20:g} MB cap per file (loader.max_file_mb)", "too-large")
+            raise Unreadable(f"over the cap of {_size(max_bytes)} per file (loader.max_file_mb)", "too-large")
         decoded, encoding = decode_text(raw)
         if not decoded.strip():
             raise Unreadable("the file holds only whitespace", "empty")
@@ -75,6 +75,10 @@ def load_file(path: Path, name: str | None = None, max_bytes: int = int(DEFAULT_
     meta = {"encoding": encoding} if encoding and encoding != "utf-8" else {}
     return Document(id=sha256_text(text), title=clean_title(title) or clean_title(Path(name).stem), source=name,
                     text=text, format=fmt, metadata=meta)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 // 10 else f"{n:,} bytes"
 
 
 def _read_pdf(path: Path) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from corpora.skip import Unreadable
 MIN_WORDS = 5
 MAX_CONTROL_SHARE = 0.01  # more than 1% control characters: binary or a terminal dump, not text
 MIN_WORD_SHARE = 0.35  # prose runs at 0.8-0.95; dense tables of figures near 0.5; blobs below 0.1
+SAMPLE_CHARS = 400_000  # longer texts are checked on evenly spaced slices this long in all
 
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W\d_]{1,30}(?:['’\-][^\W\d_]{1,30}){0,4}")
@@ -30,9 +31,20 @@ def check_control(text: str) -> None:
         raise Unreadable(f"control characters ({n} of {len(text)} characters), not text", "not-prose")
 
 
+def sample(text: str, limit: int = SAMPLE_CHARS, windows: int = 40) -> str:
+    """The text itself, or `windows` evenly spaced slices of it totalling `limit` characters: the check
+    then costs the same on 1 MB as on 50 MB, and still sees every part of a long file."""
+    if len(text) <= limit:
+        return text
+    width, step = limit // windows, len(text) // windows
+    return "\n".join(text[i * step: i * step + width] for i in range(windows))
+
+
 def check_prose(text: str) -> int:
-    """The number of words, or Unreadable("too-short" / "not-prose") with what the text looks like."""
-    words = word_chars = junk_chars = b64 = hexes = long_tokens = junk_tokens = 0
+    """The number of words (in the sample checked), or Unreadable("too-short" / "not-prose") with what the
+    text looks like."""
+    text = sample(text)
+    words = word_chars = junk_chars = b64 = hexes = long_tokens = non_words = 0
     for m in _TOKEN.finditer(text):
         tok = m.group()
         core = tok.strip(_EDGE)
@@ -41,13 +53,14 @@ def check_prose(text: str) -> int:
             word_chars += len(core)
             junk_chars += len(tok) - len(core)  # punctuation around a word (a long run of it is junk)
         elif core and _NEUTRAL.fullmatch(core) and any(c.isdigit() for c in core):
-            continue
+            hexes += len(tok) <= 20 and _HEX.fullmatch(tok) is not None  # neutral alone, but a dump is made of them
+            non_words += 1  # counted to name what the text is made of, not in the share
         else:
-            junk_tokens += 1
+            non_words += 1
             junk_chars += len(tok)
             if len(tok) > 40:
                 long_tokens += 1
-                if _BASE64.fullmatch(tok):
+                if _BASE64.fullmatch(tok) and any(c.isdigit() for c in tok[:400]):
                     b64 += 1
             elif _HEX.fullmatch(tok):
                 hexes += 1
@@ -56,11 +69,11 @@ def check_prose(text: str) -> int:
         raise Unreadable(f"no usable text (fewer than {MIN_WORDS} words)", "too-short")
     if share >= MIN_WORD_SHARE and words >= MIN_WORDS:
         return words
-    if b64 > junk_tokens / 2:
+    if b64 > non_words / 2:
         what = "an encoded blob (base64-like runs)"
-    elif hexes > junk_tokens / 2:
+    elif hexes > non_words / 2:
         what = "a hex dump"
-    elif long_tokens > junk_tokens / 4:
+    elif long_tokens > non_words / 4:
         what = "minified code or very long tokens"
     else:
         what = "mostly symbols, not words"

@@ -2,16 +2,20 @@
 
 A parser stuck on a hostile file (a PDF whose streams expand without end, markup that sends a library
 into super-linear work) cannot be interrupted inside this process, so the worker is killed at the
-budget and the next file gets a fresh one. The worker comes from a forkserver that has imported the
-readers once, so starting one costs a fork, not an interpreter start. With a budget of 0, or where no
-worker process can be started, files are read in this process without a budget (logged).
+budget and the next file gets a fresh one. The worker is a fresh interpreter (`python -m corpora.reader`)
+talking over a pipe pair: unlike multiprocessing's spawn and forkserver it never re-runs the caller's
+main script, and unlike fork it copies no threads' locks. It imports the readers before it says it is
+ready, so the budget covers reading only. With a budget of 0, or where no worker can be started, files
+are read in this process without a budget (logged).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import subprocess
+import sys
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,8 @@ from corpora.skip import Unreadable
 from corpora.walk import Entry
 
 log = logging.getLogger(__name__)
-_STARTUP_S = 120.0  # the first worker waits on the forkserver importing the readers
+_STARTUP_S = 120.0  # a loaded machine can take long to import the readers
+_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the corpora package
 
 
 class FileReader:
@@ -30,8 +35,9 @@ class FileReader:
     def __init__(self, max_bytes: int, max_seconds: float) -> None:
         self.max_bytes = max_bytes
         self.max_seconds = max_seconds
-        self._proc: Any = None
-        self._conn: Any = None
+        self._proc: subprocess.Popen | None = None
+        self._conn_in: Any = None
+        self._conn_out: Any = None
         self._in_process = max_seconds <= 0
 
     def __enter__(self) -> "FileReader":
@@ -46,13 +52,17 @@ class FileReader:
         if self._in_process:
             reply = _read(os.fsencode(entry.path), entry.name, self.max_bytes)
         else:
-            self._conn.send((os.fsencode(entry.path), entry.name))
-            if not self._conn.poll(self.max_seconds):
+            try:
+                self._conn_out.send((os.fsencode(os.path.abspath(entry.path)), entry.name))
+                answered = self._conn_in.poll(self.max_seconds)
+            except OSError:  # the worker is gone: poll answers at once, recv below reports it
+                answered = True
+            if not answered:
                 self._stop(kill=True)
                 raise Unreadable(f"reading took longer than the {self.max_seconds:g} s budget per file "
                                  "(loader.max_file_seconds); stopped", "timeout")
             try:
-                reply = self._conn.recv()
+                reply = self._conn_in.recv()
             except (EOFError, OSError):
                 code = self._stop(kill=True)
                 raise Unreadable(f"the reader process died on this file (exit code {code}); not read",
@@ -62,58 +72,73 @@ class FileReader:
         raise Unreadable(reply[1], reply[2])
 
     def _start(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        proc = conn_in = conn_out = None
         try:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["corpora.documents", "pypdf", "trafilatura"])
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child, self.max_bytes), name="benchmint-reader", daemon=True)
-            proc.start()
-            child.close()
-            if not parent.poll(_STARTUP_S) or parent.recv() != "ready":
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "corpora.reader", str(to_child_r), str(to_parent_w), str(self.max_bytes)],
+                pass_fds=(to_child_r, to_parent_w), env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            conn_in, conn_out = Connection(to_parent_r, writable=False), Connection(to_child_w, readable=False)
+            to_parent_r = to_child_w = -1  # owned by the connections now
+            if not conn_in.poll(_STARTUP_S) or conn_in.recv() != "ready":
                 raise OSError("the reader process did not start")
-        except (OSError, EOFError, ValueError, RuntimeError) as exc:
+        except (OSError, EOFError, ValueError) as exc:
             log.warning("no reader process (%s); reading files in this process, without a time budget", exc)
+            for conn in (conn_in, conn_out):
+                if conn is not None:
+                    conn.close()
+            if proc is not None:
+                proc.kill()
+                proc.wait()
             self._in_process = True
             return
-        self._proc, self._conn = proc, parent
+        finally:
+            for fd in (to_child_r, to_parent_w, to_parent_r, to_child_w):
+                if fd >= 0:
+                    os.close(fd)
+        self._proc, self._conn_in, self._conn_out = proc, conn_in, conn_out
 
     def _stop(self, kill: bool = False) -> int | None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
+        proc = self._proc
         if proc is None:
             return None
         try:
-            if kill:
-                proc.kill()
-            else:
-                conn.send(None)
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(10)
-        except (OSError, ValueError):
+            if not kill:
+                self._conn_out.send(None)
+                proc.wait(10)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
             pass
         finally:
-            conn.close()
-        return proc.exitcode
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            self._conn_in.close()
+            self._conn_out.close()
+            self._proc = self._conn_in = self._conn_out = None
+        return proc.returncode
 
     def close(self) -> None:
         self._stop()
 
 
-def _serve(conn: Any, max_bytes: int) -> None:
+def _serve(conn_in: Connection, conn_out: Connection, max_bytes: int) -> None:
     """The worker: read each file it is sent, answer with _read's reply."""
     import corpora.documents  # noqa: F401 - imported before "ready", so the budget covers reading only
+    import pypdf  # noqa: F401
+    import trafilatura  # noqa: F401
 
-    conn.send("ready")
+    conn_out.send("ready")
     while True:
         try:
-            msg = conn.recv()
+            msg = conn_in.recv()
         except (EOFError, OSError):
             return
         if msg is None:
             return
-        conn.send(_read(msg[0], msg[1], max_bytes))
+        conn_out.send(_read(msg[0], msg[1], max_bytes))
 
 
 def _read(raw_path: bytes, name: str, max_bytes: int) -> tuple:
@@ -132,3 +157,8 @@ def _read(raw_path: bytes, name: str, max_bytes: int) -> tuple:
         log.debug("reader failed on %s", name, exc_info=True)  # the reason carries the gist
         return ("skip", f"the reader failed on this file ({type(exc).__name__}: {clean_title(str(exc), 200)})",
                 "crashed")
+
+
+if __name__ == "__main__":
+    logging.disable(logging.WARNING)  # the parent reports every outcome; library chatter has no reader
+    _serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]))
