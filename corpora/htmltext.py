@@ -44,13 +44,16 @@ def scan_text(html: str) -> tuple[str, int]:
     """(visible text with block breaks, the deepest nesting seen), in one pass over the page."""
     out: list[str] = []
     no_end: dict[str, int] = {}
+    broke = False
     pos = depth = deepest = 0
     n = len(html)
     for m in _TAG.finditer(html):
         if m.start() < pos:
             continue  # inside a skipped element
         if m.start() > pos:
-            out.append(html[pos: m.start()])
+            segment = html[pos: m.start()]
+            out.append(segment)
+            broke = broke and segment.isspace()
         pos = m.end()
         if m.group() == "<!--":
             end = html.find("-->", pos)
@@ -71,7 +74,9 @@ def scan_text(html: str) -> tuple[str, int]:
                 pos = n
             continue
         if name in _BLOCK:
-            out.append("\n\n" if name not in ("br", "td", "th", "li", "dt", "dd") else "\n")
+            if not broke:  # one break per run of block tags: 50,000 nested <div>s make one, not 100,000
+                out.append("\n\n" if name not in ("br", "td", "th", "li", "dt", "dd") else "\n")
+                broke = True
         if closing:
             depth = max(0, depth - 1)
         elif not m.group().endswith("/>") and name not in ("br", "hr", "img", "meta", "link", "input", "wbr"):

@@ -203,8 +203,9 @@ def test_a_real_build_from_the_hostile_corpus_ends_without_a_traceback(corpus, t
     cfg = tmp_path / "hostile.yaml"
     cfg.write_text(f"name: hostile\nsources: [{root}]\nquestions: 1\ncache_dir: {cache_dir}\n"
                    f"output_dir: {tmp_path / 'out'}\n"
-                   "models: {generator: {model: 'local:smollm2-135m', max_tokens: 300}}\n"
-                   "generation: {questions_per_chunk: 1}\ncontamination: {builtin: false}\n")
+                   "models: {generator: {model: 'local:smollm2-135m', max_tokens: 200}}\n"
+                   "generation: {questions_per_chunk: 1, batch_chunks: 1}\ncontamination: {builtin: false}\n"
+                   "adaptive: {max_tokens: 150}\n")  # one generation step: the loader is what is under test
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     r = subprocess.run([sys.executable, "-m", "benchmint.cli", "build", "--config", str(cfg)], cwd=tmp_path,
                        env=env, capture_output=True, text=True, timeout=1800)
