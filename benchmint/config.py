@@ -260,6 +260,14 @@ class FeedPolicy(Record):
     max_redirects: int = Field(default=5, ge=0, le=20)
 
 
+class LoaderConfig(Record):
+    """Limits per source file (corpora.documents); a file past one is reported with the reason, not read."""
+
+    max_file_mb: float = Field(default=50.0, gt=0)  # larger files are skipped ("too-large")
+    # a worker process reading one file is stopped past this ("timeout"); 0: read in-process, no budget
+    max_file_seconds: float = Field(default=60.0, ge=0)
+
+
 class ScheduleConfig(Record):
     """When `benchmint serve` (or the prefect.yaml deployment) refreshes the benchmark."""
 
@@ -283,6 +291,7 @@ class BuildConfig(Record):
     difficulty: DifficultyConfig = Field(default_factory=DifficultyConfig)
     adaptive: AdaptiveConfig = Field(default_factory=AdaptiveConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    loader: LoaderConfig = Field(default_factory=LoaderConfig)
     output_dir: str = "outputs"
     cache_dir: str | None = None
     seed: int = 0

@@ -82,8 +82,11 @@ class Document(Record):
 
 
 class SkippedSource(Record):
-    source: str
-    reason: str
+    """A source that was not loaded, and why (every walked entry is loaded or one of these)."""
+
+    source: str  # the path (non-UTF-8 bytes and control characters backslash-escaped) or URL
+    reason: str  # one line for people: what is wrong and, where there is one, the fix
+    kind: str = ""  # short machine-readable cause (corpora.skip.KINDS), "" where the reader gives none
 
 
 class Chunk(Record):

@@ -54,8 +54,9 @@ def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry
 
 
 @task(name="load-sources", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
-def load_sources_task(sources: list[str]) -> tuple[list[Document], list[SkippedSource]]:
-    return load_documents(sources) if sources else ([], [])
+def load_sources_task(sources: list[str], max_file_mb: float = 50.0,
+                      max_file_seconds: float = 60.0) -> tuple[list[Document], list[SkippedSource]]:
+    return load_documents(sources, max_file_mb, max_file_seconds) if sources else ([], [])
 
 
 @task(name="load-feeds", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_transient)
@@ -238,7 +239,7 @@ def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
     """Documents from the sources and the feeds (tasks of the running flow)."""
     rep = progress.current.get()
     rep.stage("reading sources")
-    docs, skipped = load_sources_task(cfg.sources)
+    docs, skipped = load_sources_task(cfg.sources, cfg.loader.max_file_mb, cfg.loader.max_file_seconds)
     if cfg.feeds:
         rep.stage("reading feeds")
         feed_docs, feed_skipped = load_feeds_task(cfg.feeds, cfg.since, cfg.resolved_cache_dir(), cfg.feed_policy)
