@@ -156,5 +156,6 @@ def _load_one(reader, entry: Entry, skipped: list[SkippedSource]) -> Document | 
     except Unreadable as exc:
         skipped.append(exc.skipped(entry.name))
     except OSError as exc:
-        skipped.append(SkippedSource(source=entry.name, reason=f"cannot read: {exc.strerror or exc}", kind="unreadable"))
+        skipped.append(SkippedSource(source=entry.name, reason=f"cannot read: {exc.strerror or exc}",
+                                     kind="unreadable"))
     return None
