@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.exports import write_inspect_task, write_lm_eval_tasks
 from benchmint.names import escape_undecodable
 from benchmint.records import Question
+from benchmint.runlock import acquire
 
 EXPORT_SCHEMA = pa.schema([
     ("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("kind", pa.string()),
@@ -67,15 +67,7 @@ def writer_lock(bench_dir: Path, wait_s: float = 600.0, lock_name: str = ".lock"
     """One writer per benchmark; a second waits up to wait_s, then stops with a clear message."""
     bench_dir.mkdir(parents=True, exist_ok=True)
     with open(bench_dir / lock_name, "a+") as fh:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BenchmintError(busy.format(dir=bench_dir)) from None
-                time.sleep(0.5)
+        acquire(fh, wait_s, lambda: busy.format(dir=bench_dir))
         try:
             yield
         finally:

@@ -15,7 +15,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +33,19 @@ def _holder(fh) -> str:  # noqa: ANN001 - an open text file
         return "another build or refresh"
 
 
+def acquire(fh, wait_s: float, busy: Callable[[], str]) -> None:  # noqa: ANN001 - an open file
+    """Take an exclusive flock on `fh`, waiting up to `wait_s` seconds; then one line, `busy()`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise BenchmintError(busy()) from None
+            time.sleep(min(0.5, max(0.01, deadline - time.monotonic())))
+
+
 @contextlib.contextmanager
 def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the run lock of the benchmark in `bench_dir` while a `kind` ("build", "refresh") runs.
@@ -47,18 +60,9 @@ def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
         raise BenchmintError(f"cannot write in {bench_dir} ({exc.strerror or type(exc).__name__}); "
                              "pass a writable --output-dir") from None
     with fh:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BenchmintError(
-                        f"{bench_dir.name} is busy: {_holder(fh)} holds {bench_dir / LOCK_NAME}; one build or "
-                        f"refresh of a benchmark runs at a time, so wait for it to end (or pass --wait SECONDS)"
-                    ) from None
-                time.sleep(min(0.5, max(0.01, deadline - time.monotonic())))
+        acquire(fh, wait_s, lambda: (
+            f"{bench_dir.name} is busy: {_holder(fh)} holds {bench_dir / LOCK_NAME}; one build or refresh of a "
+            "benchmark runs at a time, so wait for it to end (or pass --wait SECONDS)"))
         try:
             fh.seek(0)
             fh.truncate()

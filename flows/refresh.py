@@ -30,10 +30,9 @@ from typing import Any
 from prefect import get_run_logger
 
 from benchmint import catalog, progress
-from benchmint.config import BuildConfig
 from benchmint.errors import SourceError
-from benchmint.records import Question
 from benchmint.names import bench_dir_inside
+from benchmint.records import Question
 from benchmint.release import read_questions, versions
 from benchmint.runlock import run_lock
 from flows.build import _artifact, load_all, refresh_fingerprint, run_pipeline
