@@ -46,21 +46,24 @@ _WORDS = ("amber basalt cobalt delta ember fjord garnet harbor indigo juniper ke
 
 
 def make_corpus(folder: Path, docs: int, seed: int) -> None:
-    """`docs` markdown files of distinct, checkable facts (names, numbers, places), several chunks each."""
+    """`docs` markdown files of distinct, checkable facts (names, numbers, places), several chunks each.
+
+    Short, plain declarative sentences, each naming its subject: a small model (SmolLM2-135M) can then
+    copy one word for word as its citation and statement, so its questions pass grounding and quality."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     for d in range(docs):
         place = f"{rng.choice(_WORDS).title()}{rng.choice(_WORDS)}"
         lines = [f"# The {place} station handbook", ""]
-        for p in range(6):
-            who, what = rng.choice(_WORDS).title(), rng.choice(_WORDS)
+        for kind in rng.sample(_WORDS, 6):  # distinct pumps: their facts are not near-duplicates
+            unit = f"The {kind} pump at {place}"
             lines.append(
-                f"The {what} unit at {place} was installed in {rng.randint(1950, 2024)} by engineer {who} "
-                f"{rng.choice(_WORDS).title()}. It pumps {rng.randint(100, 9000)} litres per hour and is inspected "
-                f"every {rng.randint(2, 40)} days. Its backup generator holds {rng.randint(20, 800)} litres of fuel, "
-                f"enough for {rng.randint(2, 90)} hours. The {what} unit's alarm sounds when pressure passes "
-                f"{rng.randint(2, 30)} bar; the duty officer then calls the {rng.choice(_WORDS)} depot within "
-                f"{rng.randint(5, 60)} minutes.")
+                f"{unit} was installed in {rng.randint(1950, 2024)}. "
+                f"{unit} was built by engineer {rng.choice(_WORDS).title()} {rng.choice(_WORDS).title()}. "
+                f"{unit} moves {rng.randint(100, 9000)} litres of water per hour. "
+                f"{unit} is inspected every {rng.randint(2, 40)} days. "
+                f"{unit} has a backup generator with {rng.randint(20, 800)} litres of fuel. "
+                f"{unit} sounds an alarm at {rng.randint(2, 30)} bar of pressure.")
             lines.append("")
         (folder / f"station-{d:02d}.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -70,7 +73,9 @@ def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, ch
            "output_dir": str(out), "cache_dir": str(cache),
            "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
            "chunking": {"max_tokens": chunk_tokens, "overlap": 0},
-           "generation": {"questions_per_chunk": 1, "kinds": ["open"], "batch_chunks": 2},
+           # true/false: SmolLM2-135M's open questions on this corpus cite "the document" and fail grounding and quality
+           # (a 1-file build accepted none); a true/false item is its copied sentence and a changed twin
+           "generation": {"questions_per_chunk": 1, "kinds": ["tf"], "batch_chunks": 2},
            # the bench measures kill safety, not question quality: SmolLM2's questions on this corpus rarely pass
            # the default grounding (two reruns published nothing), so it is loosened for every build to publish
            "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.2},
