@@ -284,6 +284,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_an_endpoint_that_always_fails_stops_the_build_with_one_line(tmp_path):
     write_fault_corpus(tmp_path / "docs")
+    # a second document: a second generation step, for the breaker's second failure
+    (tmp_path / "docs" / "ferry.md").write_text("# The Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 "
+                                                "minutes and carries up to 64 cars.\n", encoding="utf-8")
     with EndpointStandIn(None, StandInConfig(mix={"server_error": 1.0})) as ep:
         cfg = tmp_path / "down.yaml"
         cfg.write_text(f"name: down\nsources: [{tmp_path / 'docs'}]\nquestions: 3\noutput_dir: {tmp_path / 'out'}\n"
