@@ -1,7 +1,9 @@
 """A real build through the endpoint stand-in (tests/endpoint_standin.py) serving a seeded mix of
-faults, with good replies from the real SmolLM2 llama.cpp server's recorded output.
+faults, with good replies from real models' recorded output: the generator's is the real
+Qwen2.5-Coder-1.5B's reply on the build's document (tests/data/canary_generator_reply.json), the
+targets' are the real SmolLM2 llama.cpp server's.
 
-Pass 1 records: a clean build through the stand-in (no faults), every reply from SmolLM2. Pass 2 is
+Pass 1 records: a clean build through the stand-in (no faults), the targets' replies from SmolLM2. Pass 2 is
 the fault build: a fresh response cache, the same requests, about 45% of them answered with a
 500, a 429 with Retry-After, a 408, truncated JSON, an HTML page, an error object, a reply
 trickled slower than timeout_s, a dropped connection (good replies replayed from pass 1 at once).
@@ -34,7 +36,8 @@ apply_offline_defaults(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="CRITICAL")
 
 from benchmint.config import BuildConfig, cache_root  # noqa: E402
 from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
-from tests.endpoint_standin import DECK, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus  # noqa: E402
+from tests.endpoint_standin import (DECK, EndpointStandIn, StandInConfig, fault_build_config,  # noqa: E402
+                                    generator_replay, write_fault_corpus)
 
 KEY = "sk-canary-bench-faults-91d0e4"
 
@@ -52,14 +55,15 @@ def main() -> None:
         write_fault_corpus(tmp / "docs")
         gguf = resolve_local_gguf("local:smollm2-135m", cache_root())
         with LocalServer(gguf, n_ctx=2048, log_path=tmp / "smollm.log") as server, \
-                EndpointStandIn(server.base_url, StandInConfig(seed=args.seed, trickle_slow_s=3 * args.timeout)) as ep:
+                EndpointStandIn(server.base_url, StandInConfig(seed=args.seed, trickle_slow_s=3 * args.timeout,
+                                                             replay=generator_replay())) as ep:
             t0 = time.monotonic()
             clean = build_benchmark(BuildConfig.model_validate(fault_build_config(
                 "clean", str(tmp / "docs"), ep.url, str(tmp / "out"), str(tmp / "cache1"), "FAULTS_BENCH_KEY",
                 300)).model_dump(mode="json"))
             t_clean = time.monotonic() - t0
             recorded = len(ep.events)
-            print(f"clean build: {clean['accepted']} accepted, {recorded} requests, all from SmolLM2, {t_clean:.1f}s",
+            print(f"clean build: {clean['accepted']} accepted, {recorded} requests ({sum(e.live for e in ep.events)} forwarded to SmolLM2), {t_clean:.1f}s",
                   flush=True)
             ep.events.clear()
             ep.config.deck = dict(DECK)

@@ -3,7 +3,10 @@ remote, paid API misbehaving the ways real ones do (which llama.cpp cannot be ma
 
 Good replies are a real model's output: the stand-in forwards a request it has not seen to a real
 llama.cpp server (`upstream`) and records the reply by the request's body; a request seen before
-is answered from the recording at once, so a fault build runs at the speed of its faults.
+is answered from the recording at once, so a fault build runs at the speed of its faults. A request
+for a model named in `replay` gets that model's recorded reply instead (the fault build's generator:
+what the real Qwen2.5-Coder-1.5B wrote, tests/data/canary_generator_reply.json; SmolLM2's own
+questions are all refused by the validators).
 
 Faults (what it serves -> the fault kind a client should record):
   server_error  500 with a JSON error body                          -> server_error
@@ -37,8 +40,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
+
+from tests.conftest import PDF_FACTS
 
 CLIENT_KIND = {"server_error": "server_error", "echo_auth": "server_error", "rate_limited": "rate_limited",
                "request_timeout": "timeout", "truncated": "not_json", "html": "html",
@@ -71,6 +77,7 @@ class StandInConfig:
     trickle_slow_s: float = 8.0  # how long a slow trickle would take
     trickle_ok_s: float = 0.6
     model: str | None = None  # rewrite the request's model name for upstream (llama.cpp serves one model)
+    replay: dict[str, bytes] = field(default_factory=dict)  # model name -> its recorded good reply (not forwarded)
 
 
 class EndpointStandIn:
@@ -184,9 +191,11 @@ class EndpointStandIn:
     def _good(self, body: bytes, key: str, ev: Event) -> bytes:
         if key in self.recording:
             return self.recording[key]
+        payload = json.loads(body)
+        if payload.get("model") in self.config.replay:
+            return self.config.replay[payload["model"]]
         if self.upstream is None:
             raise RuntimeError("the endpoint stand-in has no recording for this request and no upstream")
-        payload = json.loads(body)
         if self.config.model:
             payload["model"] = self.config.model
         with self._upstream_lock:
@@ -283,21 +292,34 @@ DECK = {"server_error": 1, "echo_auth": 1, "rate_limited": 2, "request_timeout":
         "error_object": 1, "trickle_slow": 1, "drop": 1, "trickle_ok": 1, "good": 9}
 
 
-FAULT_CORPUS = {
-    "harbour.md": "# Skarvik harbour\n\nThe Skarvik harbour crane lifts at most 42 tonnes and was installed in 2011. "
-                  "The harbour master, Ingrid Valtersen, keeps the crane logbook in the east office. "
-                  "Ships longer than 180 metres must book a berth 72 hours ahead.\n",
-    "ferry.md": "# The Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 minutes and carries up to 64 cars. "
-                "It leaves Skarvik every 90 minutes between 06:00 and 22:00. "
-                "The ferry's captain since 2019 is Halvard Oyen.\n",
-    "lighthouse.md": "# Norvik lighthouse\n\nNorvik lighthouse stands 28 metres tall and its lamp is seen from 19 nautical "
-                     "miles. It was automated in 1987. Visitors may climb its 131 steps on Saturdays from May to "
-                     "September.\n",
-}
+GENERATOR_REPLY = Path(__file__).parent / "data" / "canary_generator_reply.json"
+GENERATOR = "qwen-recorded"  # the fault build's generator: its requests get GENERATOR_REPLY
+TARGETS = ("smollm2-a", "smollm2-b", "smollm2-c", "smollm2-d")  # forwarded to SmolLM2: enough steps for the deck
+
+
+def completion(content: str, model: str = "stand-in") -> bytes:
+    """An OpenAI chat completion whose message is `content`."""
+    return json.dumps({"id": "standin", "object": "chat.completion", "created": 0, "model": model,
+                       "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": content}}],
+                       "usage": {"prompt_tokens": 400, "completion_tokens": len(content) // 4,
+                                 "total_tokens": 400 + len(content) // 4}}).encode()
+
+
+def generator_replay() -> dict[str, bytes]:
+    """StandInConfig.replay for the fault build: the real Qwen2.5-Coder-1.5B's questions on FAULT_CORPUS
+    (recorded by tests/data/record_canary_generator.py for the same text, kind and count)."""
+    recorded = json.loads(GENERATOR_REPLY.read_text(encoding="utf-8"))
+    return {GENERATOR: completion(json.dumps(recorded["content"]), recorded["model"])}
+
+
+# The text the generator's reply was recorded on (tests/conftest.py's PDF_FACTS, one chunk).
+FAULT_CORPUS = {"korvath.md": "# Korvath K-12 facts\n\n" + " ".join(PDF_FACTS) + "\n"}
+KIND, QUESTIONS_PER_CHUNK = "mcq", 3  # what the recording holds
 
 
 def write_fault_corpus(folder) -> None:  # noqa: ANN001
-    """Three short documents, one chunk each: with the target and judge calls, enough steps for the mix."""
+    """One short document, one chunk: its questions, each asked of four targets, are enough steps for the deck."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in FAULT_CORPUS.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -305,13 +327,12 @@ def write_fault_corpus(folder) -> None:  # noqa: ANN001
 
 def fault_build_config(name: str, sources: str, url: str, out: str, cache: str, key_env: str,
                        timeout_s: float) -> dict:
-    """A build whose generator, target and judge are the endpoint at `url` (one endpoint, one breaker)."""
-    spec = {"model": "smollm2", "base_url": url, "api_key_env": key_env, "json_mode": "json_object_schema",
-            "max_tokens": 400, "timeout_s": timeout_s, "max_retries": 3, "max_concurrency": 2}
+    """A build whose generator and targets are the endpoint at `url` (one endpoint, one breaker)."""
+    common = {"base_url": url, "api_key_env": key_env, "json_mode": "json_object_schema", "timeout_s": timeout_s,
+              "max_retries": 3, "max_concurrency": 2}
     return {"name": name, "sources": [sources], "questions": 40, "output_dir": out, "cache_dir": cache,
-            "models": {"generator": spec, "targets": [spec]},
-            "generation": {"questions_per_chunk": 2, "kinds": ["tf"]},  # open/mcq: SmolLM2 got 0 of 4 accepted in a trial
-            # SmolLM2 quotes loosely: looser grounding lets the build publish (the faults are what is measured)
-            "grounding": {"min_ratio": 30, "min_words": 3, "min_answer_support": 0.0},
-            "difficulty": {"band": "0:1", "closed_book": "off"},
+            "models": {"generator": {"model": GENERATOR, "max_tokens": 900, **common},
+                       "targets": [{"model": t, "max_tokens": 32, **common} for t in TARGETS]},
+            "generation": {"questions_per_chunk": QUESTIONS_PER_CHUNK, "kinds": [KIND]},
+            "difficulty": {"band": "0:1", "closed_book": "off", "check_gold": False},
             "contamination": {"enabled": False}}

@@ -25,7 +25,8 @@ from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook
 from tests.conftest import REPO
-from tests.endpoint_standin import DECK, EndpointStandIn, StandInConfig, fault_build_config, write_fault_corpus
+from tests.endpoint_standin import (DECK, EndpointStandIn, StandInConfig, fault_build_config, generator_replay,
+                                    write_fault_corpus)
 
 CANARY = "sk-canary-faults-7f3a9c2e5b"
 
@@ -197,8 +198,9 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def fault_build(smollm_server, prefect_harness, tmp_path_factory):
-    """A clean build through the stand-in records SmolLM2's replies; then the same build, with a fresh
-    response cache, against the seeded mix of faults (good replies replayed from the recording)."""
+    """A clean build through the stand-in records the targets' replies (SmolLM2's) while the generator's
+    are the real Qwen2.5-Coder-1.5B's recorded reply; then the same build, with a fresh response cache,
+    against the seeded mix of faults (good replies replayed from the recordings)."""
     from flows.build import build_benchmark
 
     tmp = tmp_path_factory.mktemp("faults")
@@ -206,7 +208,8 @@ def fault_build(smollm_server, prefect_harness, tmp_path_factory):
     old = os.environ.get("FAULTS_KEY")
     os.environ["FAULTS_KEY"] = CANARY
     try:
-        with EndpointStandIn(smollm_server.base_url, StandInConfig(seed=SEED, trickle_slow_s=8.0)) as ep:
+        with EndpointStandIn(smollm_server.base_url, StandInConfig(seed=SEED, trickle_slow_s=8.0,
+                                                                       replay=generator_replay())) as ep:
             def build(name: str, timeout_s: float) -> dict:
                 cfg = fault_build_config(name, str(tmp / "docs"), ep.url, str(tmp / "out"), str(tmp / f"cache-{name}"),
                                          "FAULTS_KEY", timeout_s)
@@ -281,6 +284,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_an_endpoint_that_always_fails_stops_the_build_with_one_line(tmp_path):
     write_fault_corpus(tmp_path / "docs")
+    # a second document: a second generation step, for the breaker's second failure
+    (tmp_path / "docs" / "ferry.md").write_text("# The Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 "
+                                                "minutes and carries up to 64 cars.\n", encoding="utf-8")
     with EndpointStandIn(None, StandInConfig(mix={"server_error": 1.0})) as ep:
         cfg = tmp_path / "down.yaml"
         cfg.write_text(f"name: down\nsources: [{tmp_path / 'docs'}]\nquestions: 3\noutput_dir: {tmp_path / 'out'}\n"
