@@ -264,18 +264,6 @@ def test_kill_9_during_publish_leaves_no_half_written_version(tmp_path):
     assert len(release.versions(bench)) >= 1
 
 
-@pytest.mark.slow
-def test_kill_9_at_random_moments_of_a_real_build(tmp_path):
-    """Two trials of bench/kill_build.py (the bench runs 20): every rerun publishes a valid version, no
-    version is half-written, `latest` is right, and the rerun repeats at most 5% of the model calls."""
-    from bench.kill_build import run_trials
-
-    res = run_trials(kills=2, seed=3, docs=4, work=tmp_path, log=lambda s: None)  # 24 chunks: 24+ model calls
-    assert res["reruns_ok"] == 2 and res["valid_versions"] == 2, res["trials"]
-    assert res["half_written"] == 0 and res["latest_right"] == 2, res["trials"]
-    assert res["max_repeated_share"] <= 0.05, res["trials"]
-
-
 # --------------------------------------------------------------------------- item 7: a release is data
 
 
