@@ -116,7 +116,7 @@ def test_versions_show_and_diff_cli(tmp_path):
     r = cli("show", "b")
     assert r.returncode == 0 and "b v2" in r.stdout and "fact number 3" in r.stdout
     r = cli("show", "b", "v7")
-    assert r.returncode == 1 and "has no version v7" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 1 and "has no version 'v7'" in r.stderr and "Traceback" not in r.stderr
     r = cli("versions", "nope")
     assert r.returncode == 1 and "no published version of 'nope'" in r.stderr
 
