@@ -207,9 +207,9 @@ def prefect_server(tmp_path_factory):
     _stop(proc)
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, sig)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
@@ -337,11 +337,5 @@ def _serve_and_run_once(cli_env: dict, tmp: Path, cfg: Path, api: str, said: lis
                 break
         assert state and state["type"] == "COMPLETED", f"{state}: {log.read_text()[-3000:]}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(30)
+        _stop(proc, signal.SIGINT)
         said.append(log.read_text(errors="replace"))
