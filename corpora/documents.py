@@ -114,15 +114,6 @@ def _markdown_title(text: str) -> str:
     return m.group(1) if m else ""
 
 
-# Kept for corpora.feeds, which reads entry pages with them.
-def _clean(text: str) -> str:
-    return clean_text(text)
-
-
-def _read_html(html: str) -> tuple[str, str]:
-    return read_html(html)
-
-
 def load_documents(sources: Iterable[str], max_file_mb: float = DEFAULT_MAX_FILE_MB,
                    max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS) -> tuple[list[Document], list[SkippedSource]]:
     """All readable documents under `sources`, and every entry not loaded with its reason.

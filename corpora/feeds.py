@@ -34,7 +34,8 @@ from benchmint.config import FeedPolicy
 from benchmint.errors import ConfigError
 from benchmint.records import Document, SkippedSource, clean_title, sha256_text
 from benchmint.secrets import redact_url, reveal
-from corpora.documents import _clean, _read_html
+from corpora.clean import clean_text
+from corpora.htmltext import read_html
 from corpora.netguard import BlockedURL, HostPacer, SafeFetcher
 
 USER_AGENT = f"benchmint/{__version__} (+https://github.com/benchmint; feed reader)"
@@ -138,7 +139,7 @@ def _entry_text(entry: Any, fetcher: SafeFetcher) -> tuple[str, str, str]:
     """(text, where it came from, why the linked page was not used: "" when it was or none was needed)."""
     for c in entry.get("content") or []:
         value = c.get("value") or ""
-        text = _clean(fragment_text(value) if "html" in (c.get("type") or "") else value)
+        text = clean_text(fragment_text(value) if "html" in (c.get("type") or "") else value)
         if len(text) >= MIN_CHARS:
             return text, "feed content", ""
     link, why = entry.get("link"), ""
@@ -146,7 +147,7 @@ def _entry_text(entry: Any, fetcher: SafeFetcher) -> tuple[str, str, str]:
         try:
             r = fetcher.get(link, headers={"User-Agent": USER_AGENT})
             r.raise_for_status()
-            text = _clean(_read_html(r.text)[1])
+            text = clean_text(read_html(r.text)[1])
             if len(text) >= MIN_CHARS:
                 return text, "linked page", ""
             why = f"linked page too short ({len(text)} characters)"
@@ -157,7 +158,7 @@ def _entry_text(entry: Any, fetcher: SafeFetcher) -> tuple[str, str, str]:
         except httpx.HTTPError as exc:
             why = f"linked page unreachable ({type(exc).__name__})"
     summary = entry.get("summary") or ""
-    return _clean(fragment_text(summary) if "<" in summary else summary), "summary", why
+    return clean_text(fragment_text(summary) if "<" in summary else summary), "summary", why
 
 
 _ALLOW_HINT = " (set feed_policy.allow_private_hosts: true to allow it, for an intranet)"
