@@ -36,7 +36,7 @@ from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.exports import write_inspect_task, write_lm_eval_tasks
 from benchmint.names import escape_undecodable
 from benchmint.records import Question
-from benchmint.runlock import acquire
+from benchmint.runlock import PUBLISH_LOCK_NAME, acquire
 
 EXPORT_SCHEMA = pa.schema([
     ("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("kind", pa.string()),
@@ -62,7 +62,7 @@ def versions(bench_dir: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def writer_lock(bench_dir: Path, wait_s: float = 600.0, lock_name: str = ".lock",
+def writer_lock(bench_dir: Path, wait_s: float = 600.0, lock_name: str = PUBLISH_LOCK_NAME,
                 busy: str = "another benchmint run is publishing to {dir}; try again when it ends") -> Iterator[None]:
     """One writer per benchmark; a second waits up to wait_s, then stops with a clear message."""
     bench_dir.mkdir(parents=True, exist_ok=True)

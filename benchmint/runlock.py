@@ -22,6 +22,8 @@ from pathlib import Path
 from benchmint.errors import BenchmintError
 
 LOCK_NAME = ".run.lock"
+PUBLISH_LOCK_NAME = ".lock"
+"""The lock release.publish holds while it writes a version."""
 
 
 def _holder(fh) -> str:  # noqa: ANN001 - an open text file
@@ -53,16 +55,27 @@ def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
     A second run waits up to `wait_s` seconds, then stops with one line naming the holder."""
     from benchmint.release import repair
 
-    try:
-        bench_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(bench_dir / LOCK_NAME, "a+", encoding="utf-8")
-    except OSError as exc:
-        raise BenchmintError(f"cannot write in {bench_dir} ({exc.strerror or type(exc).__name__}); "
-                             "pass a writable --output-dir") from None
+    lock_path = bench_dir / LOCK_NAME
+    busy = lambda: (  # noqa: E731 - named once, used by acquire
+        f"{bench_dir.name} is busy: {_holder(fh)} holds {lock_path}; one build or refresh of a "
+        "benchmark runs at a time, so wait for it to end (or pass --wait SECONDS)")
+    while True:
+        try:
+            bench_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(lock_path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise BenchmintError(f"cannot write in {bench_dir} ({exc.strerror or type(exc).__name__}); "
+                                 "pass a writable --output-dir") from None
+        try:
+            acquire(fh, wait_s, busy)
+        except BaseException:
+            fh.close()
+            raise
+        if _same_file(fh, lock_path):
+            break
+        # the holder we waited on removed the folder it had made; lock the file that is there now
+        fh.close()
     with fh:
-        acquire(fh, wait_s, lambda: (
-            f"{bench_dir.name} is busy: {_holder(fh)} holds {bench_dir / LOCK_NAME}; one build or refresh of a "
-            "benchmark runs at a time, so wait for it to end (or pass --wait SECONDS)"))
         try:
             fh.seek(0)
             fh.truncate()
@@ -75,4 +88,19 @@ def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 fh.seek(0)
                 fh.truncate()
+            # a folder holding only the locks is no benchmark: a run that published nothing leaves no trace
+            with contextlib.suppress(OSError):
+                left = {p.name for p in bench_dir.iterdir()}
+                if left <= {LOCK_NAME, PUBLISH_LOCK_NAME}:  # publish's lock is only taken under this one
+                    for name in sorted(left - {LOCK_NAME}):
+                        (bench_dir / name).unlink()
+                    lock_path.unlink()
+                    bench_dir.rmdir()
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _same_file(fh, path: Path) -> bool:  # noqa: ANN001 - an open file
+    try:
+        return os.fstat(fh.fileno()).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False

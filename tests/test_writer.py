@@ -205,6 +205,33 @@ def test_build_and_refresh_exclude_each_other(tmp_path, prefect_harness):
     assert release.versions(bench) == [] and not (tmp_path / "c" / "responses").exists()
 
 
+def test_a_run_that_publishes_nothing_leaves_no_folder(tmp_path):
+    """The first run of a name that publishes nothing removes the folder it made; a run that waited on it
+    then holds the lock file that is there, so a third run still sees it busy."""
+    bench = tmp_path / "fresh"
+    got: list[str] = []
+    with run_lock(bench, "build"):
+        waiter = threading.Thread(target=lambda: got.append(_hold_then_probe(bench)))
+        waiter.start()
+        time.sleep(0.3)
+    waiter.join(10)
+    assert got == ["busy"]
+    assert not bench.exists()
+    (bench / "v1").mkdir(parents=True)  # a folder with a version stays, lock file and all
+    with run_lock(bench, "refresh"):
+        pass
+    assert (bench / "v1").is_dir() and (bench / ".run.lock").exists()
+
+
+def _hold_then_probe(bench: Path) -> str:
+    with run_lock(bench, "refresh", wait_s=5):
+        try:
+            with run_lock(bench, "build"):
+                return "free"
+        except BenchmintError:
+            return "busy"
+
+
 def test_publish_checks_its_parent(tmp_path):
     _publish(tmp_path, "p", expected_parent=None)
     with pytest.raises(release.ParentMoved, match="v1 was published while this run worked from no version"):
