@@ -585,7 +585,7 @@ def registry_path(cache_dir: str | Path | None = None) -> Path:
     return cache_root(str(cache_dir) if cache_dir is not None else None) / "corpora" / "registry.json"
 
 
-def _read_registry(cache_dir: str | Path | None) -> dict[str, dict[str, Any]]:
+def read_registry(cache_dir: str | Path | None) -> dict[str, dict[str, Any]]:
     p = registry_path(cache_dir)
     if not p.is_file():
         return {}
@@ -613,7 +613,7 @@ def add_corpus(name: str, source: str | Path, fields: FieldMap | str | Sequence[
         raise ConfigError(f"corpus name {name!r} is not valid; use letters, digits, '.', '_' or '-'")
     if name in BUILTINS:
         raise ConfigError(f"corpus name {name!r} is a builtin corpus; pick another name")
-    entries = _read_registry(cache_dir)
+    entries = read_registry(cache_dir)
     if name in entries and not replace:
         raise ConfigError(f"corpus {name!r} is already registered (from {entries[name]['source']}); "
                           "remove it first or pick another name")
@@ -632,7 +632,7 @@ def add_corpus(name: str, source: str | Path, fields: FieldMap | str | Sequence[
 def list_corpora(cache_dir: str | Path | None = None, include_builtin: bool = True) -> list[dict[str, Any]]:
     """Registered corpora (name, source, size, content hash, fields), then the builtin set."""
     rows = [dict(e, builtin=False, available=Path(e["source"]).exists() or not _looks_local(e["source"]))
-            for e in sorted(_read_registry(cache_dir).values(), key=lambda e: e["name"])]
+            for e in sorted(read_registry(cache_dir).values(), key=lambda e: e["name"])]
     if include_builtin:
         d = _builtin_data_dir()
         for b in BUILTINS.values():
@@ -648,7 +648,7 @@ def _looks_local(source: str) -> bool:
 
 def remove_corpus(name: str, cache_dir: str | Path | None = None) -> dict[str, Any]:
     """Unregister NAME; returns the removed entry. (Its cached index stays until the cache is cleared.)"""
-    entries = _read_registry(cache_dir)
+    entries = read_registry(cache_dir)
     if name not in entries:
         if name in BUILTINS:
             raise ConfigError(f"corpus {name!r} is builtin and cannot be removed; leave it out of the references instead")
@@ -665,7 +665,7 @@ def resolve_reference(ref: str | Path | ReferenceCorpus, *, fields: FieldMap | s
     if isinstance(ref, ReferenceCorpus):
         return ref
     ref = str(ref)
-    entries = _read_registry(cache_dir)
+    entries = read_registry(cache_dir)
     if ref in entries:
         e = entries[ref]
         return load_reference(e["source"], name=ref, fields=e.get("fields"), split=e.get("split"),

@@ -136,9 +136,9 @@ def refresh_fingerprint(cfg: BuildConfig) -> str:
     import hashlib
     import json
 
-    from corpora.reference import _read_registry
+    from corpora.reference import read_registry
 
-    registry = _read_registry(cfg.resolved_cache_dir())
+    registry = read_registry(cfg.resolved_cache_dir())
     refs = []
     for ref in cfg.contamination.references:
         path = Path(ref).expanduser()
