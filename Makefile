@@ -1,5 +1,6 @@
 # benchmint: `make run` sets up .venv and mints a benchmark from examples/docs;
-# `make test` sets up the same .venv and runs the test suite.
+# `make test` sets up the same .venv and runs the test suite; `make lint` checks style and the
+# import contracts (pyproject.toml: [tool.ruff], [tool.importlinter]).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -16,7 +17,7 @@ NAME      ?= example
 QUESTIONS ?= 12
 MODEL     ?= local:qwen2.5-coder-1.5b
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 install: $(STAMP)
 
@@ -37,6 +38,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -33,8 +33,8 @@ cores, hours on a busy machine; then cached under <cache>/contamination/index).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ast
+import contextlib
 import json
 import random
 import re
@@ -58,8 +58,16 @@ from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 from corpora.reference import ReferenceCorpus, corpus_from_records, default_corpora, load_reference  # noqa: E402
-from validators.contamination import (ContaminationConfig, Detection, Detector, Probe, embed_text,  # noqa: E402
-                                      ngram_hashes, strip_label, tokens)
+from validators.contamination import (  # noqa: E402
+    ContaminationConfig,
+    Detection,
+    Detector,
+    Probe,
+    embed_text,
+    ngram_hashes,
+    strip_label,
+    tokens,
+)
 
 DATA = ROOT.parent / "shared" / "data" / "contamination"
 SUBJECTS = ["abstract_algebra", "sociology", "high_school_us_history"]

@@ -36,8 +36,14 @@ apply_offline_defaults(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="CRITICAL")
 
 from benchmint.config import BuildConfig, cache_root  # noqa: E402
 from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
-from tests.endpoint_standin import (DECK, EndpointStandIn, StandInConfig, fault_build_config,  # noqa: E402
-                                    generator_replay, write_fault_corpus)
+from tests.endpoint_standin import (  # noqa: E402
+    DECK,
+    EndpointStandIn,
+    StandInConfig,
+    fault_build_config,
+    generator_replay,
+    write_fault_corpus,
+)
 
 KEY = "sk-canary-bench-faults-91d0e4"
 

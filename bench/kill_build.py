@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path):
+def prefect_server(home: Path) -> Iterator[dict[str, str]]:
     """One `prefect server start` on 127.0.0.1 for every run of the bench; its environment."""
     import httpx
 
@@ -233,7 +234,7 @@ def run_trials(kills: int, seed: int, docs: int, work: Path, log=print,  # noqa:
 
 
 def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials, log, span,  # noqa: ANN001, ANN202
-            chunk_tokens):
+            chunk_tokens):  # noqa: ANN001
     with prefect_server(work / "prefect-home") as env:
         env = {**env, **env_extra}
         ref_calls = None

@@ -241,7 +241,7 @@ def _refresh_config(name: str, config: Optional[Path], output_dir: Optional[str]
     return cfg
 
 
-def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN202 - a Prefect flow and its result
+def _with_progress(flow_fn, *args):  # noqa: ANN001, ANN002, ANN202 - a Prefect flow and its result
     """Run a flow under the rich progress display; user errors and Ctrl-C end as one line."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
@@ -395,9 +395,8 @@ def eval_(
     from benchmint.local_server import resolve_local_gguf
 
     try:
-        from flows.evaluate import resolve_release
-
         from benchmint.catalog import check_release
+        from flows.evaluate import resolve_release
 
         folder = resolve_release(release)
         manifest = check_release(folder)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 # The names of every block a prompt builds around quoted text: a tag of any of them is defused in
@@ -62,7 +63,7 @@ def _fold_char(c: str) -> str:
     return "".join(_CONFUSABLES.get(x, x) for x in f)
 
 
-def _folded_from(text: str, at: int):
+def _folded_from(text: str, at: int) -> Iterator[tuple[str, int]]:
     """(folded character, index of its original) for what follows the '<' read at `at`."""
     first = _fold_char(text[at])
     for ch in first[first.index("<") + 1:]:

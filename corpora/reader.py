@@ -126,9 +126,10 @@ class FileReader:
 
 def _serve(conn_in: Connection, conn_out: Connection, max_bytes: int) -> None:
     """The worker: read each file it is sent, answer with _read's reply."""
-    import corpora.documents  # noqa: F401 - imported before "ready", so the budget covers reading only
     import pypdf  # noqa: F401
     import trafilatura  # noqa: F401
+
+    import corpora.documents  # noqa: F401 - imported before "ready", so the budget covers reading only
 
     conn_out.send("ready")
     while True:

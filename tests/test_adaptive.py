@@ -81,8 +81,9 @@ def test_rounds_without_targets_default_to_the_embedded_models():
 
 
 def test_eval_writes_intervals_paired_differences_chart_and_records_missing(adaptive, prefect_harness, cache_dir):
-    from flows.evaluate import evaluate_models
     from prefect.settings import PREFECT_API_URL
+
+    from flows.evaluate import evaluate_models
 
     _, release, _ = adaptive
     dead = "http://127.0.0.1:9/v1#gone-model"

@@ -20,6 +20,7 @@ from benchmint.records import normalize_text
 from corpora.documents import load_documents
 from tests.conftest import REPO
 
+
 @pytest.fixture(scope="module")
 def built(sources, tmp_path_factory, prefect_harness, cache_dir):
     from flows.build import build_benchmark
@@ -97,8 +98,8 @@ def test_rebuild_makes_zero_calls_and_keeps_v1(built):
 
 def test_a_planted_contaminated_question_is_rejected_with_evidence(built, tmp_path):
     """A light edit of one of v1's questions, planted in a reference corpus, is caught on rebuild."""
-    from flows.build import build_benchmark
     from benchmint.errors import NothingToPublish
+    from flows.build import build_benchmark
 
     cfg, out, first = built
     rows = [json.loads(x) for x in (Path(first["release"]) / "questions.jsonl").read_text().splitlines()]

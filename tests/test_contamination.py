@@ -30,9 +30,9 @@ from corpora.reference import (
 )
 from validators.base import Context
 from validators.contamination import (
-    CorpusIndex,
     ContaminationConfig,
     ContaminationValidator,
+    CorpusIndex,
     Detector,
     Probe,
     decontaminate_file,

@@ -25,8 +25,14 @@ from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook
 from tests.conftest import REPO
-from tests.endpoint_standin import (DECK, EndpointStandIn, StandInConfig, fault_build_config, generator_replay,
-                                    write_fault_corpus)
+from tests.endpoint_standin import (
+    DECK,
+    EndpointStandIn,
+    StandInConfig,
+    fault_build_config,
+    generator_replay,
+    write_fault_corpus,
+)
 
 CANARY = "sk-canary-faults-7f3a9c2e5b"
 

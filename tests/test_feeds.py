@@ -41,10 +41,8 @@ def _rss() -> str:
 
 
 def _rfc822(day: str) -> str:
-    from datetime import datetime
+    from datetime import datetime, timezone
     from email.utils import format_datetime
-
-    from datetime import timezone
     return format_datetime(datetime.fromisoformat(day).replace(hour=9, tzinfo=timezone.utc))
 
 

@@ -24,7 +24,7 @@ from corpora.decode import decode_text
 from corpora.documents import load_documents
 from corpora.skip import KINDS
 from corpora.walk import display_name
-from examples.hostile.make_corpus import make_corpus, pdf_bytes, para
+from examples.hostile.make_corpus import make_corpus, para, pdf_bytes
 from tests.conftest import REPO
 
 

@@ -8,16 +8,24 @@ import pytest
 from benchmint.config import ModelSpec
 from benchmint.llm import ModelClient
 from benchmint.local_server import LocalServer
-from benchmint.response_cache import ResponseCache
-from benchmint.usage import UsageBook
 from benchmint.records import Citation, Question, question_id
+from benchmint.response_cache import ResponseCache
 from benchmint.stats import mean_with_ci, paired_difference, spearman
+from benchmint.usage import UsageBook
 from validators.answerability import AnswerabilityValidator
 from validators.base import Context
 from validators.difficulty import DifficultyValidator, discrimination
 from validators.judges import JudgePanel, Vote, majority
-from validators.scoring import (TargetResult, TargetRunner, choice_order, extract_letter, grade, grade_numeric,
-                                parse_bool, token_f1)
+from validators.scoring import (
+    TargetResult,
+    TargetRunner,
+    choice_order,
+    extract_letter,
+    grade,
+    grade_numeric,
+    parse_bool,
+    token_f1,
+)
 
 
 def make_q(question: str, answer: str, kind: str = "open", **kw) -> Question:

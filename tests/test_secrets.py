@@ -19,8 +19,17 @@ import pytest
 
 from benchmint.config import BuildConfig, load_config, parse_model_ref, redact, stash_model_ref
 from benchmint.errors import ConfigError
-from benchmint.secrets import (REDACTED, SAFE_PARAMS, has_secret, redact_url, remember, reveal, scrub, stash,
-                               url_env_name)
+from benchmint.secrets import (
+    REDACTED,
+    SAFE_PARAMS,
+    has_secret,
+    redact_url,
+    remember,
+    reveal,
+    scrub,
+    stash,
+    url_env_name,
+)
 from tests.conftest import REPO
 
 C = "CANARYk3y9"  # every secret below contains it: none may survive redaction

@@ -14,7 +14,7 @@ from flows.build import plan_steps
 from generators.adaptive import AdaptiveAgent, RoundPlan, shape
 from generators.prompts import load_tactics
 from generators.single_hop import SingleHopGenerator
-from tests.test_validators import ctx, q
+from tests.test_validators import q
 from validators.base import Context
 from validators.difficulty import gold_shown
 from validators.grounding import GroundingValidator, like_quantities
@@ -202,8 +202,8 @@ def test_with_every_rate_at_one_half_the_strongest_targets_failures_are_the_fail
 def test_a_used_up_corpus_is_revisited_suitable_chunks_first_then_the_lowest_pass_rates():
     chunks = [Chunk(id=f"c{k}", document_id="doc1", index=k, start=0, end=1, text="x", n_tokens=1) for k in range(4)]
     qs = [measured("mcq", 1.0, i=0), measured("open", 0.5, i=1), measured("mcq", 1.0, i=2)]
-    for q, c in zip(qs, ("c0", "c1", "c2"), strict=True):
-        q.chunk_ids = [c]
+    for question, c in zip(qs, ("c0", "c1", "c2"), strict=True):
+        question.chunk_ids = [c]
     agent = AdaptiveAgent(client=None)
     used = {"c0", "c1", "c2", "c3"}
     # no failure, nothing unused: the used chunks again, the lowest pass rate first (c3, never

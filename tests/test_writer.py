@@ -302,7 +302,7 @@ class _Recorder(BaseHTTPRequestHandler):
         self.send_response(500)
         self.end_headers()
 
-    do_GET = do_POST = do_PUT = _any
+    do_GET = do_POST = do_PUT = _any  # noqa: N815 - the http.server names
 
     def log_message(self, *args: object) -> None:
         pass
