@@ -378,7 +378,7 @@ def test_refresh_takes_the_definition_this_machine_recorded(tmp_path, monkeypatc
     """A benchmark published here: refresh without --config uses the definition recorded at publish time
     (under the cache), not its manifest's config, even when the manifest was edited afterwards."""
     from benchmint import definitions
-    from benchmint.cli import _refresh_config
+    from benchmint.cli.refresh import refresh_config
 
     monkeypatch.setenv("BENCHMINT_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
@@ -390,8 +390,8 @@ def test_refresh_takes_the_definition_this_machine_recorded(tmp_path, monkeypatc
     m = folder / "manifest.json"
     m.chmod(0o644)
     m.write_text(json.dumps({**json.loads(m.read_text()), "config": {"name": "own", "sources": ["/etc"]}}))
-    cfg = _refresh_config("own", None, str(tmp_path / "out"))
+    cfg = refresh_config("own", None, str(tmp_path / "out"))
     assert cfg.sources == [str(mine)] and cfg.output_dir == str(tmp_path / "out")
     monkeypatch.setenv("BENCHMINT_CACHE", str(tmp_path / "another-machine"))
     with pytest.raises(BenchmintError, match="not published on this machine .* pass --config FILE"):
-        _refresh_config("own", None, str(tmp_path / "out"))
+        refresh_config("own", None, str(tmp_path / "out"))
