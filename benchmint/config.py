@@ -206,14 +206,14 @@ class AdaptiveConfig(Record):
     sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
     max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
     # harder forms of the kinds the rounds after round 0 may try, kept when the targets fail them
-    # (generators/prompts/tactics.yaml); [] keeps the rounds to the configured kinds
+    # (benchmint/prompts/tactics.yaml); [] keeps the rounds to the configured kinds
     # (also known: tf:subtle, a false twin built from another value of the passage)
     tactics: list[str] = Field(default_factory=lambda: ["numeric:computed", "mcq:near_miss", "open:reworded"])
 
     @field_validator("tactics")
     @classmethod
     def _known_tactics(cls, v: list[str]) -> list[str]:
-        from generators.prompts import load_tactics
+        from benchmint.prompts import load_tactics
 
         known = load_tactics().tactics
         bad = [t for t in v if t not in known]

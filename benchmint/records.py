@@ -136,7 +136,7 @@ class Question(Record):
     estimated_difficulty: int | None = None
     round: int = 0
     hops: int = 1  # chunks the question needs (multi-hop: 2 or more, every hop cited)
-    tactic: str = ""  # the harder form it was written in (generators/prompts/tactics.yaml), "" for plain
+    tactic: str = ""  # the harder form it was written in (benchmint/prompts/tactics.yaml), "" for plain
     derivation: str = ""  # numeric:computed: the arithmetic over cited numbers that gives the answer
     # measured on the target models (difficulty validator); None when not measured
     pass_rate: float | None = None

@@ -41,7 +41,7 @@ from validators.base import Context
 from validators.chain import ValidatorChain
 from validators.contamination_setup import contamination_validator
 from validators.difficulty import DifficultyValidator
-from validators.grounding import like_quantities
+from benchmint.quantities import like_quantities
 from validators.judges import JudgePanel
 from validators.scoring import TargetRunner
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured

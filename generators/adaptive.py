@@ -6,7 +6,7 @@ patterns. The next round then
 - favours the question shapes with the lowest measured pass rate, so the mix
   moves toward what the targets get wrong, and tries the shapes not measured
   yet. A shape is a configured kind, a harder form of a kind (a tactic from
-  generators/prompts/tactics.yaml: computed numbers, near-miss choices, reworded
+  benchmint/prompts/tactics.yaml: computed numbers, near-miss choices, reworded
   questions, subtle false statements) or multi-hop; a shape tried often enough
   that never yields a measured question (all its candidates rejected) is dropped;
 - returns first to the chunks whose questions the targets failed, then to
@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from benchmint.errors import BenchmintError
 from benchmint.fence import fence
 from benchmint.llm import ModelClient
+from benchmint.prompts import load_prompt
 from benchmint.records import Chunk, Question
-from generators.prompts import load_prompt
 
 
 class Patterns(BaseModel):

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from benchmint.embeddings import Embedder
 from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
+from benchmint.prompts import Prompt, load_prompt
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from generators.prompts import Prompt, load_prompt
 from generators.single_hop import with_focus
 
 

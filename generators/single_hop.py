@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import random
 import re
+
 from pydantic import BaseModel, Field
 
 from benchmint.arithmetic import evaluate_arithmetic, format_number
 from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
+from benchmint.prompts import Prompt, Tactic, load_prompt, load_tactics
+from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from corpora.chunking import sentence_spans
-from generators.prompts import Prompt, Tactic, load_prompt, load_tactics
-from validators.grounding import like_quantities
 
 
 class DraftOpen(BaseModel):

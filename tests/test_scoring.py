@@ -13,19 +13,12 @@ from benchmint.response_cache import ResponseCache
 from benchmint.stats import mean_with_ci, paired_difference, spearman
 from benchmint.usage import UsageBook
 from validators.answerability import AnswerabilityValidator
+from validators.answers import extract_letter, parse_bool, token_f1
 from validators.base import Context
 from validators.difficulty import DifficultyValidator, discrimination
+from validators.grading import choice_order, grade, grade_numeric
 from validators.judges import JudgePanel, Vote, majority
-from validators.scoring import (
-    TargetResult,
-    TargetRunner,
-    choice_order,
-    extract_letter,
-    grade,
-    grade_numeric,
-    parse_bool,
-    token_f1,
-)
+from validators.scoring import TargetResult, TargetRunner
 
 
 def make_q(question: str, answer: str, kind: str = "open", **kw) -> Question:

@@ -9,15 +9,16 @@ import pytest
 from benchmint.arithmetic import evaluate_arithmetic, format_number
 from benchmint.config import BuildConfig, load_config
 from benchmint.errors import ConfigError
+from benchmint.prompts import load_tactics
+from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from flows.build import plan_steps
 from generators.adaptive import AdaptiveAgent, RoundPlan, shape
-from generators.prompts import load_tactics
 from generators.single_hop import SingleHopGenerator
 from tests.test_validators import q
 from validators.base import Context
 from validators.difficulty import gold_shown
-from validators.grounding import GroundingValidator, like_quantities
+from validators.grounding import GroundingValidator
 
 PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 litres per minute at idle."
 TANK = "Its header tank holds 1,800 litres and refills in 4 hours."

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from benchmint.config import BuildConfig
 from benchmint.fence import fence
+from benchmint.prompts import load_prompt
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from generators.prompts import load_prompt
 from validators.base import Context
 from validators.chain import ValidatorChain
 from validators.dedup import DedupValidator
-from validators.grounding import GroundingValidator, answer_support
+from validators.grounding import GroundingValidator
 from validators.quality import QualityValidator
+from validators.support import answer_support
 
 TEXT = (
     "The Orrin-7 pump delivers 340 litres per minute at a head of 12 metres. "

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from benchmint.errors import BenchmintError, EndpointDown
 from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
-from generators.prompts import load_prompt
+from benchmint.prompts import load_prompt
 
 
 class JudgeReply(BaseModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from benchmint.quantities import parse_quantities
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
-from validators.grounding import content_words
-from validators.scoring import parse_quantities
+from validators.support import content_words
 
 # Phrases that tie a question to an excerpt the test-taker never sees.
 _NOT_SELF_CONTAINED = re.compile(

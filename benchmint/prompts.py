@@ -1,4 +1,5 @@
-"""Prompt templates kept as files under generators/prompts/, each with an id and a version."""
+"""Prompt templates kept as files under benchmint/prompts/, each with an id and a version: every role's
+prompt (generators, judges, targets) lives in the kernel, so no package imports another's to load one."""
 
 from __future__ import annotations
 
