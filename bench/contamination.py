@@ -55,19 +55,14 @@ from benchmint.env import apply_offline_defaults  # noqa: E402
 apply_offline_defaults()
 
 from benchmint.config import cache_root  # noqa: E402
-from benchmint.embeddings import Embedder  # noqa: E402
+from benchmint.embeddings import DIMENSION, Embedder  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 from corpora.reference import ReferenceCorpus, corpus_from_records, default_corpora, load_reference  # noqa: E402
-from validators.contamination import (  # noqa: E402
-    ContaminationConfig,
-    Detection,
-    Detector,
-    Probe,
-    embed_text,
-    ngram_hashes,
-    strip_label,
-    tokens,
-)
+from validators.contamination.config import ContaminationConfig  # noqa: E402
+from validators.contamination.detector import Detector  # noqa: E402
+from validators.contamination.findings import Detection, Probe  # noqa: E402
+from validators.contamination.ngrams import ngram_hashes  # noqa: E402
+from validators.contamination.text import embed_text, strip_label, tokens  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "contamination"
 SUBJECTS = ["abstract_algebra", "sociology", "high_school_us_history"]
@@ -270,7 +265,7 @@ def ask_judge(det: Detector, probe: Probe, corpus: ReferenceCorpus, item: int, c
     """The judge's verdict on one pair (None: a reply that broke the schema twice, counted apart)."""
     t0 = time.monotonic()
     try:
-        return det._ask_judge(probe, corpus, item).same
+        return det.ask_judge(probe, corpus, item).same
     except BenchmintError:
         cost["errors"] += 1
         return None
@@ -647,7 +642,7 @@ class MixedEmbedder:
         self.rng = np.random.default_rng(0)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        out = self.rng.standard_normal((len(texts), 384)).astype(np.float32)
+        out = self.rng.standard_normal((len(texts), DIMENSION)).astype(np.float32)
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         idx = [i for i, t in enumerate(texts) if t in self.real]
         if idx:

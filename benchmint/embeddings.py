@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384  # the length of its vectors
 
 
 class Embedder:
@@ -35,9 +36,9 @@ class Embedder:
             return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalized float32 vectors, shape (len(texts), 384)."""
+        """L2-normalized float32 vectors, shape (len(texts), DIMENSION)."""
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, DIMENSION), dtype=np.float32)
         vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)

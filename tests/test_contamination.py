@@ -29,16 +29,14 @@ from corpora.reference import (
     resolve_reference,
 )
 from validators.base import Context
-from validators.contamination import (
-    ContaminationConfig,
-    ContaminationValidator,
-    CorpusIndex,
-    Detector,
-    Probe,
-    decontaminate_file,
-    ngram_hashes,
-    tokens,
-)
+from validators.contamination.config import ContaminationConfig
+from validators.contamination.detector import Detector
+from validators.contamination.files import decontaminate_file
+from validators.contamination.findings import Probe
+from validators.contamination.index import CorpusIndex
+from validators.contamination.ngrams import ngram_hashes
+from validators.contamination.text import tokens
+from validators.contamination.validator import ContaminationValidator
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data" / "contamination"

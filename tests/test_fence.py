@@ -19,7 +19,7 @@ from benchmint.release import changelog, dataset_card
 from generators.adaptive import AdaptiveAgent
 from generators.multi_hop import MultiHopGenerator
 from generators.single_hop import SingleHopGenerator, with_focus
-from validators.contamination import judge_messages
+from validators.contamination.judge import judge_messages
 from validators.judges import JudgePanel
 from validators.scoring import TargetRunner
 

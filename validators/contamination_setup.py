@@ -18,7 +18,8 @@ from benchmint.config import ContaminationSettings
 from benchmint.errors import ConfigError
 from benchmint.release import read_questions, versions
 from corpora.reference import ReferenceCorpus, corpus_from_questions, default_corpora, resolve_reference
-from validators.contamination import ContaminationConfig, ContaminationValidator
+from validators.contamination.config import ContaminationConfig
+from validators.contamination.validator import ContaminationValidator
 
 
 def thresholds(settings: ContaminationSettings) -> ContaminationConfig:
@@ -28,7 +29,8 @@ def thresholds(settings: ContaminationSettings) -> ContaminationConfig:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
-            raise ConfigError(f"config: unknown key 'contamination.thresholds.{key}'; remove it or check its spelling") from None
+            raise ConfigError(f"config: unknown key 'contamination.thresholds.{key}'; "
+                              "remove it or check its spelling") from None
         raise ConfigError(f"config: 'contamination.thresholds.{key}': {err['msg']}") from None
 
 

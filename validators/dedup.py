@@ -12,6 +12,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
+from benchmint.embeddings import DIMENSION
 from benchmint.records import Question, Verdict, normalize_text
 from validators.base import Context, register
 
@@ -22,7 +23,7 @@ class DedupValidator:
 
     def __init__(self, threshold: float = 0.9):
         self.threshold = threshold
-        self.index = faiss.IndexFlatIP(384)
+        self.index = faiss.IndexFlatIP(DIMENSION)
         self.kept_ids: list[str] = []
         self.kept_text: list[str] = []
 

@@ -76,7 +76,7 @@ def decontaminate(
     """Check any question file against known corpora."""
     from benchmint.config import parse_model_ref
     from benchmint.llm import ModelPool
-    from validators.contamination import decontaminate_file
+    from validators.contamination.files import decontaminate_file
 
     try:
         roles = {} if no_judge else {"judge": parse_model_ref(judge)}

@@ -1,0 +1,29 @@
+"""Contamination: a candidate that is a copy, a light edit or a paraphrase of an item in a
+known corpus is not published, and the verdict names the item, the stage and the evidence.
+
+Stages, cheapest first; each records its evidence, and a candidate flagged by one stage
+skips the later ones:
+
+1. normalize: NFKC, case, punctuation and whitespace folded, digits kept, a leading label
+   ("Question:", "Q1.", "1)") dropped. Three views of a candidate are checked: the question
+   alone, question + answer, and question + choices (choices sorted, so reordering is moot).
+2. exact: a hash of each view against the same views of every reference item. The question
+   alone counts only when it is specific (enough tokens, and unique in its corpus), so a
+   generic "Which of the following is true?" needs its choices to match too.
+3. ngram: hashed word n-grams (13, as GPT-3 and lm-eval's janitor; 8 for short views) in a
+   sorted numpy array per corpus; overlap ratio, the best item, and the longest match.
+4. fuzzy: rapidfuzz ratios between the candidate's views and the lexical and semantic
+   neighbours (never every pair).
+5. semantic: MiniLM embeddings of the question alone, searched in a faiss index holding each
+   reference item's question, question + short answer, and the closing part of long
+   questions (the actual ask after a passage). Cosine at or above `semantic_threshold`
+   flags; the middle band down to `review_threshold` goes to the judge.
+6. judge (optional): any model client decides whether the two items are the same question
+   up to rewording, names, numbers or language (the LLM Decontaminator's test). With no
+   judge, the middle band is flagged for review: not published, never silently passed.
+
+Indexes are built once per corpus content hash and kept under `<cache>/contamination/`.
+
+Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), judge (its
+prompt), findings (what a check found), detector (the stages), validator, files (any question file).
+"""
