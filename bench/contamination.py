@@ -57,7 +57,9 @@ apply_offline_defaults()
 from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import DIMENSION, Embedder  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
-from corpora.reference import ReferenceCorpus, corpus_from_records, default_corpora, load_reference  # noqa: E402
+from corpora.reference.builtin import default_corpora  # noqa: E402
+from corpora.reference.corpus import ReferenceCorpus, corpus_from_records  # noqa: E402
+from corpora.reference.loading import load_reference  # noqa: E402
 from validators.contamination.config import ContaminationConfig  # noqa: E402
 from validators.contamination.detector import Detector  # noqa: E402
 from validators.contamination.findings import Detection, Probe  # noqa: E402

@@ -136,7 +136,7 @@ def refresh_fingerprint(cfg: BuildConfig) -> str:
     import hashlib
     import json
 
-    from corpora.reference import read_registry
+    from corpora.reference.registry import read_registry
 
     registry = read_registry(cfg.resolved_cache_dir())
     refs = []

@@ -16,18 +16,12 @@ import pytest
 from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError, ConfigError, SourceError
 from benchmint.records import Citation, Question, question_id
-from corpora.reference import (
-    ReferenceCorpus,
-    add_corpus,
-    corpus_from_release,
-    guess_fields,
-    list_corpora,
-    load_builtin,
-    load_reference,
-    parse_fields,
-    remove_corpus,
-    resolve_reference,
-)
+from corpora.reference.builtin import load_builtin
+from corpora.reference.corpus import ReferenceCorpus
+from corpora.reference.fields import guess_fields, parse_fields
+from corpora.reference.loading import load_reference
+from corpora.reference.registry import add_corpus, list_corpora, remove_corpus, resolve_reference
+from corpora.reference.releases import corpus_from_release
 from validators.base import Context
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector

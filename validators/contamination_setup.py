@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from benchmint.config import ContaminationSettings
 from benchmint.errors import ConfigError
 from benchmint.release import read_questions, versions
-from corpora.reference import ReferenceCorpus, corpus_from_questions, default_corpora, resolve_reference
+from corpora.reference.builtin import default_corpora
+from corpora.reference.corpus import ReferenceCorpus, corpus_from_questions
+from corpora.reference.registry import resolve_reference
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.validator import ContaminationValidator
 

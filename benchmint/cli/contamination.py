@@ -24,7 +24,7 @@ def corpora_add(
     split: Annotated[Optional[str], typer.Option("--split", help="Split to read (hub or saved DatasetDict).")] = None,
 ) -> None:
     """Register a known corpus (loaded once now to check it)."""
-    from corpora.reference import add_corpus
+    from corpora.reference.registry import add_corpus
 
     try:
         entry = add_corpus(name, source, fields, split=split)
@@ -37,7 +37,7 @@ def corpora_add(
 @corpora_app.command("list")
 def corpora_list() -> None:
     """List registered and builtin corpora."""
-    from corpora.reference import list_corpora
+    from corpora.reference.registry import list_corpora
 
     try:
         rows = list_corpora()
@@ -55,7 +55,7 @@ def corpora_list() -> None:
 @corpora_app.command("remove")
 def corpora_remove(name: Annotated[str, typer.Argument(help="A registered corpus name.")]) -> None:
     """Unregister a corpus."""
-    from corpora.reference import remove_corpus
+    from corpora.reference.registry import remove_corpus
 
     try:
         entry = remove_corpus(name)

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 
 from benchmint.embeddings import Embedder
 from benchmint.errors import BenchmintError
-from corpora.reference import ReferenceCorpus
+from corpora.reference.corpus import ReferenceCorpus
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.findings import Detection, Finding, Probe, reason_of, view_text
 from validators.contamination.index import CorpusIndex

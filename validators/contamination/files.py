@@ -12,7 +12,8 @@ from typing import Any
 from benchmint.embeddings import Embedder
 from benchmint.env import iter_jsonl
 from benchmint.errors import SourceError
-from corpora.reference import ReferenceCorpus, resolve_reference
+from corpora.reference.corpus import ReferenceCorpus
+from corpora.reference.registry import resolve_reference
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Detection, Probe

@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmint.config import cache_root
 from benchmint.embeddings import DIMENSION, MODEL_NAME, Embedder
-from corpora.reference import ReferenceCorpus
+from corpora.reference.corpus import ReferenceCorpus
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.ngrams import ngram_hashes
 from validators.contamination.text import Views, closing_part, embed_text, make_views, strip_label

@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmint.embeddings import MODEL_NAME, Embedder
 from benchmint.records import Question, Verdict
-from corpora.reference import ReferenceCorpus
+from corpora.reference.corpus import ReferenceCorpus
 from validators.base import Context, register
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
