@@ -1,157 +1,26 @@
 """Build configuration: a YAML file plus CLI overrides, validated with pydantic.
 
-Unknown keys are errors that name the key. Model roles (generator now; judges and
-targets later) are ModelSpecs: a `local:` model or any OpenAI-compatible endpoint.
+Unknown keys are errors that name the key. Model roles (generator, targets, judges) are
+ModelSpecs (benchmint.modelspec): a `local:` model or any OpenAI-compatible endpoint.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import types
-import typing
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from benchmint.config_errors import bool_for_number, first_error
 from benchmint.errors import ConfigError
+from benchmint.modelspec import ModelRoles, ModelSpec, UrlStash, parse_model_ref, stash_model_ref
 from benchmint.names import NAME, NAME_RULE, escape_undecodable, expand
-from benchmint.records import Record
-from benchmint.secrets import REDACTED, redact_url, stash
-
-DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
-
-
-class ModelSpec(Record):
-    """One model behind an OpenAI-compatible endpoint, or an embedded `local:` model."""
-
-    model: str
-    base_url: str | None = None
-    api_key_env: str | None = None  # the *name* of the variable holding the key
-    json_mode: Literal["auto", "json_object_schema", "json_schema", "json_object"] = "auto"
-    max_concurrency: int = Field(default=4, ge=1)
-    timeout_s: float = Field(default=600.0, gt=0)  # a deadline for one whole reply, however it trickles in
-    max_retries: int = Field(default=4, ge=0)
-    # One step's total time (every try and the repair try, waits included): bounds a call that would
-    # otherwise take (1 + max_retries) x 2 x timeout_s.
-    max_call_s: float = Field(default=900.0, gt=0)
-    retry_after_max_s: float = Field(default=120.0, ge=0)  # a longer Retry-After fails the step instead of waiting
-    # The circuit breaker: this many failed steps in a row on one endpoint stop the build (0: never).
-    max_consecutive_failures: int = Field(default=5, ge=0)
-    temperature: float = 0.2
-    max_tokens: int = Field(default=1200, ge=16)
-    n_ctx: int = Field(default=4096, ge=512)  # local models only
-
-    @property
-    def is_local(self) -> bool:
-        return self.base_url is None and self.model.startswith("local:")
-
-    @property
-    def label(self) -> str:
-        return self.model if self.is_local else f"{self.model}@{redact_url(self.base_url or '')}"
-
-
-_URL_REF = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-
-
-def redact_ref(ref: str) -> str:
-    """A model reference as an error may show it: the URL redacted (with or without a scheme),
-    the model name after '#' kept."""
-    url, hash_, name = ref.partition("#")
-    if _URL_REF.match(url):
-        url = redact_url(url)
-    elif any(c in url for c in "@?;"):
-        url = redact_url("x://" + url)[len("x://"):]  # `user:KEY@host/v1`: redacted like a URL
-    return url + hash_ + name
-
-
-def parse_model_ref(ref: str | dict[str, Any] | ModelSpec) -> ModelSpec:
-    """`local:NAME`, `local:/path/model.gguf`, `URL#model`, or a config mapping. Errors show the
-    reference redacted (a URL may carry a key)."""
-    if isinstance(ref, ModelSpec):
-        return ref
-    if isinstance(ref, dict):
-        try:
-            return ModelSpec.model_validate(ref)
-        except ValidationError as exc:
-            raise ConfigError(f"invalid model entry {redact(ref)!r}: {_first_error(exc)}") from None
-    ref = ref.strip()
-    shown = redact_ref(ref)
-    if ref.startswith("local:"):
-        if ref == "local:":
-            raise ConfigError("model 'local:' names no model; try 'local:qwen2.5-coder-1.5b' (see `benchmint models`)")
-        return ModelSpec(model=ref)
-    if re.match(r"^https?://", ref, re.I):
-        if "#" not in ref:
-            raise ConfigError(f"model {shown!r} has no model name; write it as URL#model, e.g. http://localhost:8000/v1#my-model")
-        url, name = ref.split("#", 1)
-        if not name:
-            raise ConfigError(f"model {shown!r} has an empty model name after '#'")
-        return ModelSpec(model=name, base_url=url, api_key_env="OPENAI_API_KEY")
-    raise ConfigError(
-        f"model {shown!r} is not understood; use local:NAME (see `benchmint models`), "
-        "local:/path/model.gguf, or URL#model for an OpenAI-compatible endpoint"
-    )
-
-
-class _Stash:
-    """`stash` over the URLs of one config: two raw URLs with one redacted form would share one
-    slot (and one key), so they are refused."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
-
-    def __call__(self, url: str) -> str:
-        red = redact_url(url)
-        if red != url and self.seen.setdefault(red, url) != url:
-            raise ConfigError(f"two URLs differ only in their secrets ({red}); give the keys by variable name "
-                              "(api_key_env) instead of in the URLs")
-        return stash(url)
-
-
-def stash_model_ref(ref: Any, stash_url: Any = stash) -> Any:
-    """A model reference (string, mapping or ModelSpec) safe to hand to a flow: its URL stashed
-    (`benchmint.secrets.stash`) and redacted."""
-    if isinstance(ref, ModelSpec):
-        return ref.model_copy(update={"base_url": stash_url(ref.base_url)}) if ref.base_url else ref
-    if isinstance(ref, dict) and isinstance(ref.get("base_url"), str):
-        return {**ref, "base_url": stash_url(ref["base_url"])}
-    if isinstance(ref, str) and _URL_REF.match(ref.strip()):
-        url, hash_, name = ref.strip().partition("#")
-        return stash_url(url) + hash_ + name
-    return ref
-
-
-def stash_model_refs(refs: list[Any]) -> list[Any]:
-    """`stash_model_ref` over a list of references (two that differ only in their keys: an error)."""
-    one = _Stash()
-    return [stash_model_ref(r, one) for r in refs]
-
-
-class ModelRoles(Record):
-    generator: ModelSpec = Field(default_factory=lambda: ModelSpec(model=DEFAULT_MODEL))
-    # models under test: they answer every candidate (closed-book, and with the document)
-    targets: list[ModelSpec] = Field(default_factory=list)
-    # the judge panel (majority vote); empty with targets set: the generator judges alone
-    judges: list[ModelSpec] = Field(default_factory=list)
-
-    @field_validator("generator", mode="before")
-    @classmethod
-    def _parse(cls, v: Any) -> Any:
-        return parse_model_ref(v) if isinstance(v, str) else v
-
-    @field_validator("targets", "judges", mode="before")
-    @classmethod
-    def _parse_list(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [x for x in v.split(",") if x.strip()]
-        return [parse_model_ref(x) if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
-
-    def panel(self) -> list[ModelSpec]:
-        return self.judges or ([self.generator] if self.targets else [])
+from benchmint.records import QuestionKind, Record
+from benchmint.secrets import redact, redact_url
 
 
 class ChunkingConfig(Record):
@@ -159,13 +28,10 @@ class ChunkingConfig(Record):
     overlap: int = Field(default=40, ge=0)
 
 
-Kind = Literal["open", "mcq", "numeric", "tf"]
-
-
 class GenerationConfig(Record):
     questions_per_chunk: int = Field(default=3, ge=1, le=10)
     # the question mix: kinds take turns over the generation steps (list a kind twice to weight it)
-    kinds: list[Kind] = Field(default_factory=lambda: ["open", "mcq"], min_length=1)
+    kinds: list[QuestionKind] = Field(default_factory=lambda: ["open", "mcq"], min_length=1)
     # share of generation steps that write multi-hop questions over two chunks (0: none)
     multi_hop: float = Field(default=0.0, ge=0, le=1)
     # Chunks generated per step before validating; more overlap of model and checks.
@@ -345,7 +211,7 @@ class BuildConfig(Record):
         """This config safe to hand to a flow or a deployment (Prefect stores both): every model
         URL and feed URL redacted, the raw forms kept in this process's environment (stash), where
         the connections are opened (reveal). Keys stay in the variables `api_key_env` names."""
-        safe = _Stash()
+        safe = UrlStash()
 
         def spec(s: ModelSpec) -> ModelSpec:
             return stash_model_ref(s, safe)
@@ -402,77 +268,17 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             data[key] = value
     if not data.get("name") and (data.get("sources") or data.get("feeds")):
         # no --name: the first source's folder or file name, or the first feed's host (outputs/<name>/...)
-        first = data["sources"][0] if data.get("sources") else re.sub(r"^\w+://", "", redact_url(str(data["feeds"][0]))).split("/")[0]
+        if data.get("sources"):
+            first = data["sources"][0]
+        else:
+            first = re.sub(r"^\w+://", "", redact_url(str(data["feeds"][0]))).split("/")[0]
         stem = Path(str(first).rstrip("/")).stem if data.get("sources") else first
         data["name"] = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "benchmark"
     try:
         return BuildConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"config{' ' + str(path) if path else ''}: {_first_error(exc)}") from None
+        raise ConfigError(f"config{' ' + str(path) if path else ''}: {first_error(exc)}") from None
     except ConfigError:
         raise
 
 
-def _number_type(tp: Any) -> bool:
-    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
-    return any(a in (int, float) for a in args)
-
-
-def _sub_models(tp: Any) -> list[type[BaseModel]]:
-    """Record types a field holds: itself, its optional form, or the items of a list."""
-    found = []
-    for a in (tp, *typing.get_args(tp)):
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            found.append(a)
-    return found
-
-
-def bool_for_number(model: type[BaseModel], data: Any, loc: str = "") -> str | None:
-    """The dotted key of the first number field of `model` that `data` gives as true/false, or None."""
-    if not isinstance(data, dict):
-        return None
-    for key, value in data.items():
-        f = model.model_fields.get(key) if isinstance(key, str) else None
-        if f is None:
-            continue
-        where = f"{loc}{key}"
-        if isinstance(value, bool) and _number_type(f.annotation):
-            return where
-        for sub in _sub_models(f.annotation):
-            items = value if isinstance(value, list) else [value]
-            for i, item in enumerate(items):
-                found = bool_for_number(sub, item, f"{where}.{i}." if isinstance(value, list) else f"{where}.")
-                if found:
-                    return found
-    return None
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return f"unknown key '{loc}'; remove it or check its spelling"
-    if err["type"] == "missing":
-        return f"missing key '{loc}'"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return msg if loc == "(top level)" else f"'{loc}': {msg}"
-
-
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)$", re.I)
-
-
-def redact(obj: Any) -> Any:
-    """Recursively remove secrets: values of secret-named keys, credentials in URLs."""
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if isinstance(k, str) and _SECRET_KEY.search(k) and not k.endswith("_env"):
-                out[k] = REDACTED if v else v
-            else:
-                out[k] = redact(v)
-        return out
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    if isinstance(obj, str) and _URL_REF.match(obj):
-        return redact_url(obj)
-    return obj

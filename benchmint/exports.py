@@ -29,8 +29,6 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("open", "mcq", "numeric", "tf")
-
 _CONTEXT = "{% if context %}Source text:\n{{context}}\n\n{% endif %}"
 _PROMPTS = {
     "open": _CONTEXT + "Question: {{question}}\nAnswer with a short phrase, on one line.\nAnswer:",

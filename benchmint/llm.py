@@ -25,9 +25,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from benchmint.breaker import Endpoint
-from benchmint.config import ModelSpec
 from benchmint.errors import ModelError, ModelFault, ModelOutputError
 from benchmint.local_server import LocalServer, resolve_local_gguf
+from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url, remember, reveal, scrub
 from benchmint.transport import Fault, Reply, post_chat

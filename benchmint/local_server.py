@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from benchmint.config import ModelSpec
 from benchmint.env import package_dir
 from benchmint.errors import ModelError
+from benchmint.modelspec import ModelSpec
 
 QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 QWEN_PARTS = 22

@@ -6,12 +6,13 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# the question kinds: defined here only; everything else imports them
 QuestionKind = Literal["open", "mcq", "numeric", "tf"]
-KINDS: tuple[str, ...] = ("open", "mcq", "numeric", "tf")
+KINDS: tuple[str, ...] = get_args(QuestionKind)
 LETTERS = "ABCDEFGHIJ"
 
 

@@ -18,6 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 REDACTED = "REDACTED"
@@ -210,3 +211,23 @@ def scrub(text: str, extra: tuple[str, ...] | list[str] = (), urls: bool = True)
                 text = text.replace(form, REDACTED)
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text) if urls else text
 
+
+URL_REF = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)  # a reference that starts with a scheme
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)$", re.I)
+
+
+def redact(obj: Any) -> Any:
+    """Recursively remove secrets: values of secret-named keys, credentials in URLs."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and _SECRET_KEY.search(k) and not k.endswith("_env"):
+                out[k] = REDACTED if v else v
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    if isinstance(obj, str) and URL_REF.match(obj):
+        return redact_url(obj)
+    return obj

@@ -22,7 +22,8 @@ from prefect.artifacts import (create_markdown_artifact, create_progress_artifac
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import __version__, progress
-from benchmint.config import BuildConfig, FeedPolicy, ModelSpec
+from benchmint.config import BuildConfig, FeedPolicy
+from benchmint.modelspec import ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelFault, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool
 from benchmint.local_server import default_targets

@@ -31,9 +31,10 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from benchmint.config import ModelSpec, cache_root, parse_model_ref
+from benchmint.config import cache_root
 from benchmint.errors import SourceError
 from benchmint.llm import ModelClient, ModelPool
+from benchmint.modelspec import ModelSpec, parse_model_ref
 from benchmint.records import Question
 from benchmint.release import read_questions
 from benchmint.stats import mean_with_ci, paired_difference

@@ -18,10 +18,11 @@ from typing import Any
 from prefect import Flow
 from prefect.utilities.callables import get_call_parameters
 
-from benchmint.config import BuildConfig, redact, stash_model_refs
+from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
 from benchmint.logscrub import install_log_scrubber
-from benchmint.secrets import scrub
+from benchmint.modelspec import stash_model_refs
+from benchmint.secrets import redact, scrub
 
 Params = dict[str, Any]
 
@@ -72,7 +73,7 @@ def safe_config_params(params: Params) -> Params:
 
 def safe_model_params(params: Params) -> Params:
     """`models` and `judges` (model references) with every URL stashed."""
-    from benchmint.config import parse_model_ref
+    from benchmint.modelspec import parse_model_ref
 
     models, judges = params.get("models") or [], params.get("judges") or []
     if not isinstance(models, list) or not isinstance(judges, list):

@@ -12,10 +12,10 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from benchmint.config import ModelSpec  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.llm import ModelClient  # noqa: E402
 from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.response_cache import ResponseCache  # noqa: E402
 from benchmint.usage import UsageBook  # noqa: E402
 

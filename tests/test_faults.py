@@ -18,9 +18,10 @@ import pytest
 from pydantic import BaseModel
 
 from benchmint.breaker import Endpoint
-from benchmint.config import BuildConfig, ModelSpec
+from benchmint.config import BuildConfig
 from benchmint.errors import EndpointDown, ModelFault
 from benchmint.llm import ModelClient
+from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook

@@ -11,9 +11,9 @@ import unicodedata
 
 import pytest
 
-from benchmint.config import ModelSpec
 from benchmint.fence import FENCE_TAGS, fence, neutralize
 from benchmint.llm import ModelClient, UsageBook
+from benchmint.modelspec import ModelSpec
 from benchmint.records import Chunk, Citation, Document, Question, clean_title, question_id
 from benchmint.release import changelog, dataset_card
 from generators.adaptive import AdaptiveAgent

@@ -14,10 +14,11 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from benchmint.config import BuildConfig, ModelSpec, parse_model_ref
+from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError, ModelError, ModelOutputError
 from benchmint.llm import ModelClient
 from benchmint.local_server import QWEN_SHA256, LocalServer, assemble_qwen, resolve_local_gguf
+from benchmint.modelspec import ModelSpec, parse_model_ref
 from benchmint.response_cache import ResponseCache
 from benchmint.usage import UsageBook
 

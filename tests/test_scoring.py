@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmint.config import ModelSpec
 from benchmint.llm import ModelClient
 from benchmint.local_server import LocalServer
+from benchmint.modelspec import ModelSpec
 from benchmint.records import Citation, Question, question_id
 from benchmint.response_cache import ResponseCache
 from benchmint.stats import mean_with_ci, paired_difference, spearman

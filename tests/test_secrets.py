@@ -17,12 +17,14 @@ import uuid
 import httpx
 import pytest
 
-from benchmint.config import BuildConfig, load_config, parse_model_ref, redact, stash_model_ref
+from benchmint.config import BuildConfig, load_config
 from benchmint.errors import ConfigError
+from benchmint.modelspec import parse_model_ref, stash_model_ref
 from benchmint.secrets import (
     REDACTED,
     SAFE_PARAMS,
     has_secret,
+    redact,
     redact_url,
     remember,
     reveal,

@@ -25,8 +25,8 @@ def eval_(
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Ask without the source text.")] = False,
 ) -> None:
     """Evaluate models on a release: accuracy with 95% intervals, paired differences, a chart."""
-    from benchmint.config import parse_model_ref
     from benchmint.local_server import resolve_local_gguf
+    from benchmint.modelspec import parse_model_ref
 
     try:
         from benchmint.catalog import check_release
@@ -41,8 +41,8 @@ def eval_(
         for spec in specs:
             if spec.is_local:
                 resolve_local_gguf(spec.model, cache_root())
-        from benchmint.config import stash_model_refs
         from benchmint.logscrub import install_log_scrubber
+        from benchmint.modelspec import stash_model_refs
 
         # the flow's parameters are stored by Prefect: URLs redacted (raw forms stashed), keys by name
         safe = stash_model_refs([*model, *judges])

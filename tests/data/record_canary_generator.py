@@ -20,8 +20,9 @@ import json  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from benchmint.config import ModelSpec, cache_root  # noqa: E402
+from benchmint.config import cache_root  # noqa: E402
 from benchmint.llm import LocalServer, ModelClient, UsageBook, resolve_local_gguf  # noqa: E402
+from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.records import Document, sha256_text  # noqa: E402
 from corpora.chunking import chunk_documents  # noqa: E402
 from generators.single_hop import SCHEMAS, SingleHopGenerator  # noqa: E402
