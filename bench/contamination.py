@@ -33,11 +33,9 @@ cores, hours on a busy machine; then cached under <cache>/contamination/index).
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import json
 import random
-import re
 import resource
 import sys
 import time
@@ -46,349 +44,35 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmint.env import apply_offline_defaults  # noqa: E402
 
 apply_offline_defaults()
 
+from bench.contamination_probes import (  # noqa: E402
+    DATA,
+    SUBJECTS,
+    docs_questions,
+    light_edits,
+    load_subject,
+    paraphrases,
+    translations,
+    verbatim,
+)
+from bench.contamination_reference import MixedEmbedder, big_reference  # noqa: E402
+from bench.contamination_scoring import Run, ask_judge, caught, near_misses, rate  # noqa: E402
 from benchmint.config import cache_root  # noqa: E402
-from benchmint.embeddings import DIMENSION, Embedder  # noqa: E402
-from benchmint.errors import BenchmintError  # noqa: E402
+from benchmint.embeddings import Embedder  # noqa: E402
 from corpora.reference.builtin import default_corpora  # noqa: E402
-from corpora.reference.corpus import ReferenceCorpus, corpus_from_records  # noqa: E402
-from corpora.reference.loading import load_reference  # noqa: E402
 from validators.contamination.config import ContaminationConfig  # noqa: E402
 from validators.contamination.detector import Detector  # noqa: E402
 from validators.contamination.findings import Detection, Probe  # noqa: E402
-from validators.contamination.ngrams import ngram_hashes  # noqa: E402
-from validators.contamination.text import embed_text, strip_label, tokens  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "contamination"
-SUBJECTS = ["abstract_algebra", "sociology", "high_school_us_history"]
-COLUMNS = ["question", "A", "B", "C", "D", "answer"]
-DOCS_QUESTIONS = [Path("/tmp/example_questions.jsonl"), ROOT / "tests" / "data" / "contamination" / "example_questions.jsonl"]
-NAMES = ["Maria", "Kenji", "Olusegun", "Priya", "Tomasz", "Ingrid", "Dmitri", "Aiko", "Rafael", "Leila"]
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_subject(subject: str, data: Path = DATA) -> ReferenceCorpus:
-    return load_reference(data / f"mmlu_{subject}_test.csv", name=f"mmlu-{subject}", column_names=COLUMNS)
-
-
-def verbatim(c: ReferenceCorpus) -> list[Probe]:
-    return [Probe(f"{c.name}:{i}", c.questions[i], c.answers[i], list(c.choices[i])) for i in range(len(c))]
-
-
-def paraphrases(c: ReferenceCorpus, subject: str, data: Path = DATA) -> list[tuple[int, Probe]]:
-    out = []
-    for i, line in enumerate((data / f"mmlu_{subject}_rephrase_en.jsonl").read_text().splitlines()):
-        text = json.loads(line)["text"].strip()
-        if text:
-            out.append((i, Probe(f"para:{i}", text, c.answers[i])))
-    return out
-
-
-ZH_CHOICE = re.compile(r"^\s*([A-D])\s*[.．、:：)]\s*(.*)$")
-
-
-def translations(c: ReferenceCorpus, subject: str, data: Path = DATA) -> list[tuple[int, Probe]]:
-    """Chinese items: question lines, then 'A. ...' choice lines, parsed into a multiple-choice probe."""
-    out = []
-    for i, line in enumerate((data / f"mmlu_{subject}_translation_zh.jsonl").read_text().splitlines()):
-        text = json.loads(line)["text"].strip()
-        if not text:
-            continue
-        q_lines, choices = [], []
-        for ln in text.splitlines():
-            m = ZH_CHOICE.match(ln)
-            if m and (choices or len(q_lines) > 0):
-                choices.append(m.group(2).strip())
-            elif choices:
-                choices[-1] += " " + ln.strip()
-            else:
-                q_lines.append(ln)
-        gold = "ABCD".index(_gold_letter(c, i)) if _gold_letter(c, i) else -1
-        answer = choices[gold] if 0 <= gold < len(choices) else ""
-        out.append((i, Probe(f"zh:{i}", "\n".join(q_lines).strip() or text, answer,
-                             choices if len(choices) >= 2 else [])))
-    return out
-
-
-def _gold_letter(c: ReferenceCorpus, i: int) -> str | None:
-    try:
-        return "ABCD"[c.choices[i].index(c.answers[i])]
-    except (ValueError, IndexError):
-        return None
-
-
-def docs_questions() -> tuple[list[Probe], str]:
-    for p in DOCS_QUESTIONS:
-        if p.is_file():
-            rows = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
-            return [Probe(str(r["id"]), r["question"], r.get("answer") or "",
-                          list(r.get("choices") or []) if r.get("kind", "mcq" if r.get("choices") else "open") == "mcq"
-                          else []) for r in rows], str(p)
-    raise SystemExit("no questions about examples/docs found")
-
-
-# --------------------------------------------------------------------------- light edits
-
-
-def _typos(text: str, rng: random.Random, k: int = 2) -> str:
-    words = text.split(" ")
-    idx = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
-    for i in rng.sample(idx, min(k, len(idx))):
-        w = list(words[i])
-        j = rng.randrange(1, len(w) - 2)
-        op = rng.choice(["swap", "drop", "double"])
-        if op == "swap":
-            w[j], w[j + 1] = w[j + 1], w[j]
-        elif op == "drop":
-            del w[j]
-        else:
-            w.insert(j, w[j])
-        words[i] = "".join(w)
-    return " ".join(words)
-
-
-def _numbers(text: str, rng: random.Random) -> str:
-    return re.sub(r"\d+", lambda m: str(int(m.group()) + rng.randint(1, 7)), text)
-
-
-def _names(text: str, rng: random.Random) -> str:
-    # A capitalised word that does not start a sentence is taken as a name.
-    return re.sub(r"(?<=[a-z,;] )[A-Z][a-z]{2,}", lambda m: rng.choice(NAMES), text)
-
-
-def _punct(text: str, rng: random.Random) -> str:
-    text = re.sub(r"[,;:'\"()]", "", text)
-    return text.rstrip(".:?") + rng.choice(["?", ".", " ?", ""])
-
-
-EDITS = {
-    "case": lambda q, ch, rng: (q.upper() if rng.random() < 0.5 else q.lower(), [c.lower() for c in ch]),
-    "punctuation": lambda q, ch, rng: (_punct(q, rng), [_punct(c, rng) for c in ch]),
-    "typos": lambda q, ch, rng: (_typos(q, rng, 2 if len(q.split()) < 40 else 4), ch),
-    "numbers_names": lambda q, ch, rng: (_names(_numbers(q, rng), rng), [_numbers(c, rng) for c in ch]),
-    "drop_reorder_choices": None,  # needs the gold answer: below
-    "prefix": lambda q, ch, rng: (rng.choice(["Question: ", "Q1. ", "Answer the following question: ",
-                                              "Question 7: "]) + q, ch),
-    "mixed": lambda q, ch, rng: ("Question: " + _typos(q.lower(), rng, 1), list(reversed(ch))),
-}
-
-
-def light_edits(c: ReferenceCorpus, seed: int = 0) -> dict[str, list[tuple[int, Probe]]]:
-    out: dict[str, list[tuple[int, Probe]]] = {k: [] for k in EDITS}
-    for i in range(len(c)):
-        q, ch, a = c.questions[i], list(c.choices[i]), c.answers[i]
-        for name, fn in EDITS.items():
-            rng = random.Random(f"{seed}:{name}:{c.name}:{i}")
-            if name == "drop_reorder_choices":
-                wrong = [x for x in ch if x != a]
-                if not wrong:
-                    continue
-                kept = [x for x in ch if x != rng.choice(wrong)]
-                rng.shuffle(kept)
-                nq, nch, na = q, kept, a
-            else:
-                nq, nch = fn(q, ch, rng)
-                na = nch[ch.index(a)] if a in ch and len(nch) == len(ch) else a
-            if nq == q and nch == ch:
-                continue  # the edit changed nothing (no number, no name): not a light edit
-            out[name].append((i, Probe(f"{name}:{i}", nq, na, nch)))
-    return out
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def caught(d: Detection) -> bool:
-    return d.status != "clean"
-
-
-def summarize(dets: list[Detection]) -> dict[str, Any]:
-    n = len(dets)
-    return {"n": n, "contaminated": sum(d.status == "contaminated" for d in dets),
-            "review": sum(d.status == "review" for d in dets),
-            "stages": dict(Counter(d.finding.stage for d in dets if d.finding is not None))}
-
-
-def rate(dets: list[Detection], judged: dict[int, Detection] | None = None, yes_rate: float | None = None) -> float:
-    """Share caught. With `judged`, middle-band detections take the judge's decision; middle-band
-    detections the judge did not see (a sample was judged) count as `yes_rate` (an estimate)."""
-    if not dets:
-        return float("nan")
-    k = 0.0
-    for j, d in enumerate(dets):
-        if judged is not None and d.status == "review":
-            if j in judged:
-                k += caught(judged[j])
-            else:
-                k += yes_rate if yes_rate is not None else 1.0
-            continue
-        k += caught(d)
-    return k / len(dets)
-
-
-def near_misses(c: ReferenceCorpus, det: Detector, emb: Embedder, cfg: ContaminationConfig,
-                limit: int) -> list[tuple[int, int, float]]:
-    """Distinct items of one subject that the judge would see side by side: each item's nearest
-    other item when their cosine falls in the middle band, leaving out near-copies (cosine 0.99+)
-    and pairs that share a verbatim 13-gram (a shared passage, caught by the n-gram stage).
-    (item, neighbour, cosine), highest first, at most `limit`."""
-    ix = det.indexes[0]
-    vectors = ix.faiss.reconstruct_n(0, ix.faiss.ntotal)
-    owner = ix.a["vec_item"].astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, np.diff(owner) != 0])
-    probes = emb.encode([embed_text(q, ch, cfg) for q, ch in zip(c.questions, c.choices, strict=True)])
-    sims = np.maximum.reduceat(probes @ vectors.T, starts, axis=1)
-    grams = [set(ngram_hashes(tokens(q), 13).tolist()) for q in c.questions]
-    out, seen = [], set()
-    for a in range(len(c)):
-        row = sims[a].copy()
-        row[a] = -1.0
-        row[row >= 0.99] = -1.0
-        for b in np.argsort(-row)[:5]:
-            if not grams[a] & grams[int(b)]:
-                cos = float(row[b])
-                if cfg.review_threshold <= cos < cfg.semantic_threshold and frozenset((a, int(b))) not in seen:
-                    seen.add(frozenset((a, int(b))))
-                    out.append((a, int(b), cos))
-                break
-    return sorted(out, key=lambda t: -t[2])[:limit]
-
-
-def ask_judge(det: Detector, probe: Probe, corpus: ReferenceCorpus, item: int, cost: Counter) -> bool | None:
-    """The judge's verdict on one pair (None: a reply that broke the schema twice, counted apart)."""
-    t0 = time.monotonic()
-    try:
-        return det.ask_judge(probe, corpus, item).same
-    except BenchmintError:
-        cost["errors"] += 1
-        return None
-    finally:
-        cost["seconds"] += time.monotonic() - t0
-        cost["items"] += 1
-
-
-class Run:
-    """Detections of one set of probes against one detector; the judge sees (a sample of) the middle band."""
-
-    def __init__(self, label: str, probes: list[Probe], detector: Detector, emb: Embedder, judge_det: Detector | None,
-                 expect: list[int] | None = None, judge_sample: int = 0):
-        self.label, self.probes = label, probes
-        self.dets = detector.detect(probes, emb)
-        self.right_item = None
-        if expect is not None:  # did the flag point at the right reference item?
-            hits = [d.finding.item == e for d, e in zip(self.dets, expect, strict=True) if d.finding is not None]
-            self.right_item = sum(hits) / max(1, len(hits))
-        self.judged: dict[int, Detection] = {}
-        self.band = [j for j, d in enumerate(self.dets) if d.status == "review"]
-        if judge_det is not None and self.band:
-            mid = self.band if not judge_sample else random.Random(label).sample(self.band, min(judge_sample,
-                                                                                                  len(self.band)))
-            for j, d in zip(mid, judge_det.detect([probes[j] for j in mid], emb), strict=True):
-                self.judged[j] = d
-
-    def yes_rate(self) -> float | None:
-        if not self.judged:
-            return None
-        return sum(caught(d) for d in self.judged.values()) / len(self.judged)
-
-    def line(self) -> str:
-        s = summarize(self.dets)
-        jr = rate(self.dets, self.judged, self.yes_rate()) if self.judged or s["review"] == 0 else float("nan")
-        est = " (est.)" if 0 < len(self.judged) < len(self.band) else ""
-        item = f"; right item {self.right_item:.3f}" if self.right_item is not None else ""
-        return (f"{self.label:<28} n={s['n']:<4} caught {rate(self.dets):.3f} (flagged {s['contaminated']}, "
-                f"review {s['review']}) | with judge {jr:.3f}{est} [judged {len(self.judged)}/{len(self.band)}, "
-                f"said same {sum(caught(d) for d in self.judged.values())}] | stages {s['stages']}{item}")
-
-
-# --------------------------------------------------------------------------- the 250k reference
-
-
-def docstring_sentences(limit: int) -> list[str]:
-    """Real English sentences (8-40 words) from docstrings of installed packages, deduplicated."""
-    import sysconfig
-
-    site = Path(sysconfig.get_paths()["purelib"])
-    seen: set[str] = set()
-    out: list[str] = []
-    for py in sorted(site.rglob("*.py")):
-        try:
-            tree = ast.parse(py.read_text(encoding="utf-8", errors="ignore"))
-        except (SyntaxError, ValueError, RecursionError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
-                doc = ast.get_docstring(node, clean=True)
-                if not doc:
-                    continue
-                for para in re.split(r"\n\s*\n", doc):
-                    para = " ".join(para.split())
-                    for s in re.split(r"(?<=[.?!])\s+", para):
-                        w = s.split()
-                        if 8 <= len(w) <= 40 and s[0].isupper() and not re.search(r"[{}<>=_|`\\]|>>>|::", s):
-                            if s not in seen:
-                                seen.add(s)
-                                out.append(s)
-                                if len(out) >= limit:
-                                    return out
-    return out
-
-
-def cached_docstring_sentences(cache: Path, limit: int = 250_000) -> list[str]:
-    p = cache / "bench" / "docstring-sentences.json"
-    if p.is_file():
-        return json.loads(p.read_text())
-    out = docstring_sentences(limit)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(out))
-    return out
-
-
-QUESTION_FORMS = ["Is it true that {s}?", "Which statement is correct: {s}?", "Explain why {s}.",
-                  "According to the documentation, {s}. What does this mean?"]
-
-
-def big_reference(size: int, real: list[ReferenceCorpus], cache: Path) -> ReferenceCorpus:
-    """Real benchmark items, number-and-name variants of them, real docstring sentences, and
-    question forms of those sentences, up to `size` items (deterministic, so its index is cached)."""
-    rows: list[dict[str, Any]] = []
-    for c in real:
-        for i in range(len(c)):
-            rows.append({"id": f"{c.name}:{c.ids[i]}", "question": c.questions[i], "choices": c.choices[i],
-                         "answer": c.answers[i]})
-    n_real = len(rows)
-    rng = random.Random(7)
-    for v in range(min(size // 12, 10 * n_real)):  # number-and-name variants of real items
-        r = rows[v % n_real]
-        rows.append({"id": f"variant:{v}", "question": _names(_numbers(r["question"], rng), rng),
-                     "choices": [_numbers(x, rng) for x in r["choices"]], "answer": _numbers(r["answer"], rng)})
-    sentences = cached_docstring_sentences(cache)
-    k = 0
-    while len(rows) < size and sentences:
-        form, s = divmod(k, len(sentences))
-        if form > len(QUESTION_FORMS):
-            break
-        text = sentences[s] if form == 0 else QUESTION_FORMS[form - 1].format(s=sentences[s][0].lower() + sentences[s][1:].rstrip(".?!"))
-        rows.append({"id": f"doc:{k}", "question": text, "choices": [], "answer": ""})
-        k += 1
-    return corpus_from_records(f"bench-{len(rows)}", rows, "question=question,choices=choices,answer=answer,id=id",
-                               source="bench: real items + variants + docstring sentences and question forms of them")
+from validators.contamination.text import strip_label  # noqa: E402
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-# --------------------------------------------------------------------------- main
 
 
 def main() -> None:
@@ -566,7 +250,8 @@ def recall(data: Path, cfg: ContaminationConfig, cache: Path, emb: Embedder, arg
         secs, items = stage_time[k], stage_items[k]
         print(f"  {k:<10} {secs:8.3f}s  {items:>6} items  {items / secs if secs else float('inf'):>10.0f} items/s")
     if stage_items["judge"]:
-        print(f"  judge      {t_judge0:8.3f}s  {stage_items['judge']:>6} items  {stage_items['judge'] / t_judge0:>10.2f} items/s")
+        print(f"  judge      {t_judge0:8.3f}s  {stage_items['judge']:>6} items  "
+              f"{stage_items['judge'] / t_judge0:>10.2f} items/s")
 
 
 def throughput(cfg: ContaminationConfig, cache: Path, emb: Embedder, args: argparse.Namespace) -> None:
@@ -634,22 +319,6 @@ def throughput(cfg: ContaminationConfig, cache: Path, emb: Embedder, args: argpa
     dd = det.detect(docs, emb)
     print(f"  docs questions vs the {len(big):,}-item reference: false positives "
           f"{sum(caught(d) for d in dd)}/{len(dd)}")
-
-
-class MixedEmbedder:
-    """Real vectors for `real` texts, random unit vectors for the rest (bench only, labelled)."""
-
-    def __init__(self, emb: Embedder, real: set[str]):
-        self.emb, self.real = emb, real
-        self.rng = np.random.default_rng(0)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = self.rng.standard_normal((len(texts), DIMENSION)).astype(np.float32)
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
-        idx = [i for i, t in enumerate(texts) if t in self.real]
-        if idx:
-            out[idx] = self.emb.encode([texts[i] for i in idx])
-        return out
 
 
 def _progress(stage: str, done: int, total: int) -> None:
