@@ -38,7 +38,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\
                                     "\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff"))
 _NAME_MAX = max(map(len, FENCE_TAGS))
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
-# Every character that reads as '<' or '>' once folded (`_fold_char`), for Unicode 14-15: found by a
+# Every character that reads as '<' or '>' once folded (`fold_char`), for Unicode 14-15: found by a
 # scan of every code point (tests/test_fence.py repeats the scan, so a new Unicode version is noticed).
 OPEN_LIKE = ("<\u00ab\u02c2\u1438\u2039\u227a\u2329\u276c\u276e\u2770\u27e8\u27ea\u29fc\u3008\u300a\u3014"
              "\ufe39\ufe3d\ufe3f\ufe5d\ufe64\uff1c\U0001f12a\U0001f240\U0001f241\U0001f242\U0001f243"
@@ -54,7 +54,7 @@ _ASCII_PREFIX = re.compile(r"<[\s\\/]*[A-Za-z0-9_-]*")
 
 
 @lru_cache(maxsize=4096)
-def _fold_char(c: str) -> str:
+def fold_char(c: str) -> str:
     """What one character reads as: NFKC, case-folded, look-alikes mapped, invisibles dropped."""
     if ord(c) < 128:
         return c.lower()
@@ -65,11 +65,11 @@ def _fold_char(c: str) -> str:
 
 def _folded_from(text: str, at: int) -> Iterator[tuple[str, int]]:
     """(folded character, index of its original) for what follows the '<' read at `at`."""
-    first = _fold_char(text[at])
+    first = fold_char(text[at])
     for ch in first[first.index("<") + 1:]:
         yield ch, at
     for i in range(at + 1, len(text)):
-        for ch in _fold_char(text[i]):
+        for ch in fold_char(text[i]):
             yield ch, i
 
 
@@ -116,7 +116,7 @@ def neutralize(text: str) -> str:
         out += [text[last:at], "&lt;"]
         last = pos
         close = _BRACKET.search(text, max(end, pos))
-        if close is not None and "<" not in _fold_char(close.group()):
+        if close is not None and "<" not in fold_char(close.group()):
             out += [text[last:close.start()], "&gt;"]
             last = pos = close.end()
     out.append(text[last:])

@@ -191,7 +191,7 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
                 changelog(name, version, parent, accepted, retired_now, titles)), encoding="utf-8")
             if final.exists():  # cannot happen under the lock; never overwrite regardless
                 raise BenchmintError(f"{final} already exists; refusing to overwrite a published version")
-            _make_read_only(tmp)
+            make_read_only(tmp)
             fsync_tree(tmp)  # the rename below must never expose a folder whose files are not on disk
             if isinstance(manifest.get("config"), dict):
                 from benchmint.definitions import remember
@@ -293,7 +293,7 @@ def _write_release(folder: Path, final: Path, name: str, version: str, parent: s
     return full
 
 
-def _make_read_only(folder: Path) -> None:
+def make_read_only(folder: Path) -> None:
     for p in folder.rglob("*"):
         if p.is_file():
             p.chmod(0o444)

@@ -24,7 +24,7 @@ FACTS = {
 }
 
 
-def _q(question: str, answer: str, kind: str, chunk: str, **kw) -> Question:
+def release_question(question: str, answer: str, kind: str, chunk: str, **kw) -> Question:
     return Question(id=question_id(question, answer), question=question, answer=answer, kind=kind,
                     citations=[Citation(quote=FACTS[chunk], chunk_id=chunk, document_id="d-" + chunk)],
                     document_ids=["d-" + chunk], chunk_ids=[chunk], generator_model="m", prompt_id="single_hop",
@@ -34,15 +34,15 @@ def _q(question: str, answer: str, kind: str, chunk: str, **kw) -> Question:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     qs = [
-        _q("In which harbour town was Korvath Marine Systems founded?", "Skarvik", "open", "c2"),
-        _q("Who founded Korvath Marine Systems?", "Liesel Abernathy-Okoro", "open", "c2"),
-        _q("How many litres of fresh water does the Korvath K-12 produce per day?", "4800", "numeric", "c1",
+        release_question("In which harbour town was Korvath Marine Systems founded?", "Skarvik", "open", "c2"),
+        release_question("Who founded Korvath Marine Systems?", "Liesel Abernathy-Okoro", "open", "c2"),
+        release_question("How many litres of fresh water does the Korvath K-12 produce per day?", "4800", "numeric", "c1",
            unit="litres", tolerance=0.5),
-        _q("In which year was Korvath Marine Systems founded?", "2017", "mcq", "c2",
+        release_question("In which year was Korvath Marine Systems founded?", "2017", "mcq", "c2",
            choices=["2015", "2017", "2019", "2021"], gold_index=1),
-        _q("What does the Korvath K-12 desalinate?", "seawater", "mcq", "c1",
+        release_question("What does the Korvath K-12 desalinate?", "seawater", "mcq", "c1",
            choices=["river water", "rain water", "seawater", "brine"], gold_index=2),
-        _q("True or false: Korvath Marine Systems was founded in Skarvik.", "True", "tf", "c2",
+        release_question("True or false: Korvath Marine Systems was founded in Skarvik.", "True", "tf", "c2",
            choices=["True", "False"], gold_index=0, rationale=FACTS["c2"]),
     ]
     out = tmp_path_factory.mktemp("exports")
@@ -97,7 +97,7 @@ def test_inspect_eval_runs_the_exported_task(exported, smollm_server, tmp_path):
 
 
 def test_versions_show_and_diff_cli(tmp_path):
-    from tests.test_release import _q as plain
+    from tests.test_release import release_question as plain
 
     out = tmp_path / "out"
     release.publish(out, "b", [plain(1), plain(2, "mcq")], [], {}, {"d": "Doc"})

@@ -187,13 +187,13 @@ def test_a_real_pdf_whose_title_has_a_newline_loads_with_a_one_line_title(tmp_pa
 
 def test_the_bracket_tables_hold_every_character_that_folds_to_a_bracket():
     """neutralize finds tags from OPEN_LIKE; a Unicode version that adds a look-alike fails here."""
-    from benchmint.fence import CLOSE_LIKE, OPEN_LIKE, _fold_char
+    from benchmint.fence import CLOSE_LIKE, OPEN_LIKE, fold_char
 
     opens, closes = set(), set()
     for cp in range(0x30000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
-        f = _fold_char(chr(cp))
+        f = fold_char(chr(cp))
         if "<" in f:
             opens.add(chr(cp))
         elif ">" in f:

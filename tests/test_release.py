@@ -13,7 +13,7 @@ from benchmint.errors import NothingToPublish
 from benchmint.records import Citation, Question, question_id
 
 
-def _q(i: int, kind: str = "open") -> Question:
+def release_question(i: int, kind: str = "open") -> Question:
     question, answer = f"What is fact number {i} about the Orrin-7 pump?", f"answer {i}"
     extra = {"choices": [answer, "b", "c", "d"], "gold_index": 0} if kind == "mcq" else {}
     return Question(id=question_id(question, answer), question=question, answer=answer, kind=kind,
@@ -28,8 +28,8 @@ def _tree_digest(folder) -> dict[str, str]:
 
 
 def test_versions_are_immutable_and_loadable(tmp_path):
-    accepted = [_q(1), _q(2, "mcq"), _q(3)]
-    v1 = release.publish(tmp_path, "bench", accepted, [_q(9)], {"sources": {"documents": []}}, {"d": "Doc"})
+    accepted = [release_question(1), release_question(2, "mcq"), release_question(3)]
+    v1 = release.publish(tmp_path, "bench", accepted, [release_question(9)], {"sources": {"documents": []}}, {"d": "Doc"})
     assert v1.name == "v1"
     before = _tree_digest(v1)
     v2 = release.publish(tmp_path, "bench", accepted[:2], [], {}, {"d": "Doc"})
@@ -57,12 +57,12 @@ def test_versions_are_immutable_and_loadable(tmp_path):
 
 def test_nothing_accepted_publishes_nothing(tmp_path):
     with pytest.raises(NothingToPublish):
-        release.publish(tmp_path, "bench", [], [_q(1)], {}, {})
+        release.publish(tmp_path, "bench", [], [release_question(1)], {}, {})
     assert not (tmp_path / "bench").exists()
 
 
 def test_a_failed_write_leaves_no_trace(tmp_path, monkeypatch):
-    release.publish(tmp_path, "bench", [_q(1)], [], {}, {})
+    release.publish(tmp_path, "bench", [release_question(1)], [], {}, {})
 
     def boom(folder, *a, **k):
         (folder / "questions.jsonl").write_text("half")
@@ -70,5 +70,5 @@ def test_a_failed_write_leaves_no_trace(tmp_path, monkeypatch):
 
     monkeypatch.setattr(release, "_write_release", boom)
     with pytest.raises(OSError):
-        release.publish(tmp_path, "bench", [_q(2)], [], {}, {})
+        release.publish(tmp_path, "bench", [release_question(2)], [], {}, {})
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [".lock", "latest", "v1"]

@@ -148,21 +148,21 @@ def test_band_filter_and_discrimination():
     v = DifficultyValidator(TargetRunner([]), band=(0.1, 0.8), panel=None)
     strength = {"t0": 0.9, "t1": 0.5, "t2": 0.2, "t3": 0.1}
     q = make_q("Which warehouse stocks K-12 cartridges?", "Tromsdal")
-    easy = v._one(q, _results(True, True, True, True), strength)
+    easy = v.verdict_for(q, _results(True, True, True, True), strength)
     assert not easy.passed and easy.reason.startswith("too easy")
-    hard = v._one(q, _results(False, False, False, False), strength)
+    hard = v.verdict_for(q, _results(False, False, False, False), strength)
     assert not hard.passed and hard.reason.startswith("too hard")
-    mid = v._one(q, _results(True, True, False, False), strength)
+    mid = v.verdict_for(q, _results(True, True, False, False), strength)
     assert mid.passed and q.pass_rate == 0.5 and q.discrimination == 1.0  # the strong half right, the weak wrong
-    inverse = v._one(q, _results(False, False, True, True), strength)
+    inverse = v.verdict_for(q, _results(False, False, True, True), strength)
     assert inverse.passed and q.discrimination == -1.0
-    missing = v._one(q, _results(True, None, False, None), strength)
+    missing = v.verdict_for(q, _results(True, None, False, None), strength)
     assert missing.passed and q.pass_rate == 0.5 and missing.evidence["missing"] == 2
-    none = v._one(q, _results(None, None), strength)
+    none = v.verdict_for(q, _results(None, None), strength)
     assert not none.passed and "not measured" in none.reason
     assert discrimination(_results(True), strength) is None
     wide = DifficultyValidator(TargetRunner([]), band=(0.0, 1.0))
-    assert wide._one(q, _results(True, True), strength).passed
+    assert wide.verdict_for(q, _results(True, True), strength).passed
 
 
 def test_unanswered_question_goes_to_the_panel_for_a_wrong_gold(smollm_client):
@@ -171,7 +171,7 @@ def test_unanswered_question_goes_to_the_panel_for_a_wrong_gold(smollm_client):
     q = make_q("How many cartridges does the Tromsdal warehouse keep at minimum?", "36", "numeric", tolerance=0.5)
     q.citations = [Citation(quote="the Tromsdal warehouse keeps a minimum stock of 36 cartridges",
                             chunk_id="c", document_id="d")]
-    verdict = v._one(q, _results(False, False), {})
+    verdict = v.verdict_for(q, _results(False, False), {})
     gold = verdict.evidence["gold_check"]
     assert len(gold["votes"]) == 1 and isinstance(gold["votes"][0]["verdict"], bool)
     # kept as hard when the panel upholds the gold, rejected when it finds it wrong

@@ -26,7 +26,7 @@ from benchmint.errors import BenchmintError, ConfigError
 from benchmint.names import check_output_dir
 from benchmint.runlock import run_lock
 from tests.conftest import REPO
-from tests.test_release import _q
+from tests.test_release import release_question
 
 runner = CliRunner()
 
@@ -44,7 +44,7 @@ def _one_line_error(result) -> str:  # noqa: ANN001 - a click Result
 
 
 def _publish(out: Path, name: str, n: int = 2, manifest: dict | None = None, **kw) -> Path:
-    return release.publish(out, name, [_q(i) for i in range(n)], [], manifest or {}, {}, **kw)
+    return release.publish(out, name, [release_question(i) for i in range(n)], [], manifest or {}, {}, **kw)
 
 
 # --------------------------------------------------------------------------- item 3: check before work
@@ -106,7 +106,7 @@ def test_file_names_that_are_not_utf8_are_kept_escaped(tmp_path):
     assert any(n.endswith("caf\\xe9-notes.md") for n in named), named  # the loader names it escaped
     manifest = {"sources": {"documents": [{"id": d.id, "title": d.title, "source": d.source} for d in docs],
                             "skipped": [s.model_dump() for s in skipped]}}
-    folder = release.publish(tmp_path / "out", "names", [_q(1)], [], manifest, {d.id: d.title for d in docs})
+    folder = release.publish(tmp_path / "out", "names", [release_question(1)], [], manifest, {d.id: d.title for d in docs})
     text = (folder / "manifest.json").read_text(encoding="utf-8")
     assert "caf\\\\xe9-notes.md" in text  # JSON of the escaped form caf\xe9-notes.md
     (folder / "README.md").read_text(encoding="utf-8")
@@ -254,7 +254,7 @@ def test_a_killed_publish_is_repaired(tmp_path):
     tmp = bench / ".tmp-v3-deadbeef"
     (tmp / "dataset").mkdir(parents=True)
     (tmp / "dataset" / "half.arrow").write_text("x")
-    release._make_read_only(tmp)
+    release.make_read_only(tmp)
     with run_lock(bench, "build"):
         assert os.readlink(bench / "latest") == "v2" and not tmp.exists()
 
@@ -263,11 +263,11 @@ PUBLISH_LOOP = textwrap.dedent("""
     import sys
     from pathlib import Path
     from benchmint import release
-    from tests.test_release import _q
+    from tests.test_release import release_question
     out = Path(sys.argv[1])
     print("ready", flush=True)
     for i in range(10_000):
-        release.publish(out, "atomic", [_q(j) for j in range(i % 7 + 1)], [_q(99)], {}, {})
+        release.publish(out, "atomic", [release_question(j) for j in range(i % 7 + 1)], [release_question(99)], {}, {})
 """)
 
 

@@ -50,9 +50,10 @@ class DifficultyValidator:
     def check(self, questions: list[Question], ctx: Context) -> list[Verdict]:
         results = self.runner.run(questions, self.mode, ctx.chunks)
         strength = self.runner.accuracy(self.mode)
-        return [self._one(q, results[q.id], strength) for q in questions]
+        return [self.verdict_for(q, results[q.id], strength) for q in questions]
 
-    def _one(self, q: Question, rs: list[TargetResult], strength: dict[str, float]) -> Verdict:
+    def verdict_for(self, q: Question, rs: list[TargetResult], strength: dict[str, float]) -> Verdict:
+        """The verdict on one question from its targets' results (`strength`: each target's accuracy so far)."""
         rate = pass_rate(rs)
         missing = sum(r.correct is None for r in rs)
         disc = discrimination(rs, strength)
