@@ -68,8 +68,10 @@ def main() -> None:
     print(f"accepted: {len(rows)}; rejected: {manifest['counts']['rejected']}; "
           f"rejections by validator: {manifest['rejections_by_validator']}")
     print(f"chunks used: {manifest['sources']['chunks_used']} / {manifest['sources']['chunks']}")
-    print(f"completion tokens: {usage['completion_tokens']}; prompt tokens: {usage['prompt_tokens']}; calls: {usage['calls']}")
-    print(f"accepted per 1,000 completion tokens: {1000 * len(rows) / max(1, usage['completion_tokens']):.2f} (goal >= 3)")
+    print(f"completion tokens: {usage['completion_tokens']}; prompt tokens: {usage['prompt_tokens']}; "
+          f"calls: {usage['calls']}")
+    per_1000 = 1000 * len(rows) / max(1, usage['completion_tokens'])
+    print(f"accepted per 1,000 completion tokens: {per_1000:.2f} (goal >= 3)")
     print(f"citations found in the source (partial ratio >= 90): {grounded}/{len(cites)}; "
           f"questions with every citation found: {fully}/{len(rows)}")
     print(f"wall (flow call, incl. Prefect start-up): {wall:.1f}s; model time: {model_s:.1f}s; "

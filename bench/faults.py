@@ -69,8 +69,8 @@ def main() -> None:
                 300)).model_dump(mode="json"))
             t_clean = time.monotonic() - t0
             recorded = len(ep.events)
-            print(f"clean build: {clean['accepted']} accepted, {recorded} requests ({sum(e.live for e in ep.events)} forwarded to SmolLM2), {t_clean:.1f}s",
-                  flush=True)
+            print(f"clean build: {clean['accepted']} accepted, {recorded} requests "
+                  f"({sum(e.live for e in ep.events)} forwarded to SmolLM2), {t_clean:.1f}s", flush=True)
             ep.events.clear()
             ep.config.deck = dict(DECK)
             t0 = time.monotonic()
@@ -87,7 +87,8 @@ def main() -> None:
         print(f"seed {args.seed}; timeout_s {args.timeout:g}; deck {DECK}")
         print(f"fault build: published {Path(faulty['release']).name}: {faulty['accepted']} accepted, "
               f"{len(ep.events)} requests ({sum(e.live for e in ep.events)} not in the recording), {t_faulty:.1f}s")
-        print(f"faults served (by the kind a client records): {dict(sorted(served.items()))}; total {sum(served.values())}")
+        print(f"faults served (by the kind a client records): {dict(sorted(served.items()))}; "
+              f"total {sum(served.values())}")
         print(f"faults in the manifest: {manifest['faults']['replies']}; equal to served: {counted == dict(served)}")
         print(f"failed steps: {manifest['faults']['failed_steps']}; generation steps recorded as model_output_errors: "
               f"{[e['kind'] for e in manifest['model_output_errors']]}; missing: {manifest['missing']}")

@@ -65,7 +65,8 @@ def main() -> None:
     e, f = statistics.median(empty), statistics.median(refresh)
     print(f"empty Prefect flow run: median {e:.2f}s {[round(x, 2) for x in empty]}")
     print(f"unchanged refresh:      median {f:.2f}s {[round(x, 2) for x in refresh]}")
-    print(f"ratio {f / e:.3f}x (goal <= 1.2x); versions before {before}, after {after} (no new version: {before == after})")
+    print(f"ratio {f / e:.3f}x (goal <= 1.2x); versions before {before}, after {after} "
+          f"(no new version: {before == after})")
     print(f"(the refresh reports 'unchanged' and starts no model; the latest build's usage was {calls})")
 
 

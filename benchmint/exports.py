@@ -163,10 +163,17 @@ def _tf(record: dict) -> Sample:
 {tasks}'''
 
 _INSPECT_TASKS = {
-    "open": "@task\ndef open() -> Task:\n    return Task(dataset=_dataset(\"open\", _open), solver=generate(), scorer=match(location=\"any\", ignore_case=True))\n",
-    "numeric": "@task\ndef numeric() -> Task:\n    return Task(dataset=_dataset(\"numeric\", _numeric), solver=generate(), scorer=match(numeric=True))\n",
-    "mcq": "@task\ndef mcq() -> Task:\n    return Task(dataset=_dataset(\"mcq\", _mcq), solver=multiple_choice(), scorer=choice())\n",
-    "tf": "@task\ndef tf() -> Task:\n    return Task(dataset=_dataset(\"tf\", _tf), solver=generate(), scorer=pattern(r\"\\b(True|False)\\b\", ignore_case=True))\n",
+    "open": "@task\ndef open() -> Task:\n"
+            "    return Task(dataset=_dataset(\"open\", _open), solver=generate(),"
+            " scorer=match(location=\"any\", ignore_case=True))\n",
+    "numeric": "@task\ndef numeric() -> Task:\n"
+               "    return Task(dataset=_dataset(\"numeric\", _numeric), solver=generate(),"
+               " scorer=match(numeric=True))\n",
+    "mcq": "@task\ndef mcq() -> Task:\n"
+           "    return Task(dataset=_dataset(\"mcq\", _mcq), solver=multiple_choice(), scorer=choice())\n",
+    "tf": "@task\ndef tf() -> Task:\n"
+          "    return Task(dataset=_dataset(\"tf\", _tf), solver=generate(),"
+          " scorer=pattern(r\"\\b(True|False)\\b\", ignore_case=True))\n",
 }
 
 

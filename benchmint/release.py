@@ -183,7 +183,8 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
             added = sum(q.introduced_in == version for q in accepted)
             manifest = {**manifest, "changes": {"added": added, "retired": len(retired_now),
                                                 "kept": len(accepted) - added,
-                                                "retired_reasons": dict(Counter(q.retired_reason for q in retired_now))}}
+                                                "retired_reasons": dict(Counter(q.retired_reason
+                                                                                for q in retired_now))}}
             manifest = _write_release(tmp, final.resolve(), name, version, parent,
                                       accepted, rejected, manifest, titles, contexts or {})
             _write_jsonl(tmp / "retired.jsonl", [q.model_dump(mode="json") for q in retired_now])
@@ -216,7 +217,8 @@ def read_questions(folder: Path) -> list[dict[str, Any]]:
     try:
         rows = list(iter_jsonl(f, fix))
     except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{f} cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__}); {fix}") from None
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise SourceError(f"{f} cannot be read ({why}); {fix}") from None
     for ln, row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
             raise SourceError(f"{f} line {ln} is not a question (no id); {fix}")
@@ -307,7 +309,8 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
     docs = m.get("sources", {}).get("documents", [])
     skipped = m.get("sources", {}).get("skipped", [])
     lines = [
-        "---", "language:", "- en", "task_categories:", "- question-answering", "pretty_name: " + json.dumps(f"{m['name']} {m['version']}"),
+        "---", "language:", "- en", "task_categories:", "- question-answering",
+        "pretty_name: " + json.dumps(f"{m['name']} {m['version']}"),
         "tags:", "- benchmint", "- synthetic", *configs, "---", "",
         f"# {m['name']} — {m['version']}", "",
         f"A benchmark minted by benchmint {m['benchmint_version']} on {m['created_at']} from "
@@ -324,7 +327,8 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "mcq = datasets.load_dataset(\"path/to/this/folder\", \"mcq\", split=\"test\")   # one kind",
         "ds = datasets.load_from_disk(\"path/to/this/folder/dataset\")", "```", "",
         "## Evaluate it", "",
-        f"- lm-evaluation-harness: `lm_eval run --model local-chat-completions --model_args base_url=URL/chat/completions,"
+        "- lm-evaluation-harness: `lm_eval run --model local-chat-completions "
+        "--model_args base_url=URL/chat/completions,"
         f"model=M,tokenizer_backend=None,tokenized_requests=False --apply_chat_template --include_path lm_eval_tasks "
         f"--tasks {m.get('exports', {}).get('lm_eval_group', '')}`",
         f"- inspect_ai: `inspect eval inspect_task.py@{kinds[0] if kinds else 'open'} --model openai-api/local/M` "

@@ -43,7 +43,8 @@ class Estimate:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
 
 
-def mean_with_ci(values: Sequence[float], clusters: Sequence[str] | None = None, clip: tuple[float, float] | None = (0.0, 1.0)) -> Estimate:
+def mean_with_ci(values: Sequence[float], clusters: Sequence[str] | None = None,
+                 clip: tuple[float, float] | None = (0.0, 1.0)) -> Estimate:
     """Mean of `values` with a 95% interval, clustered by `clusters` (one label per value)."""
     n = len(values)
     if n == 0:

@@ -56,7 +56,8 @@ def parse_since(value: str | datetime | None, now: datetime | None = None) -> da
     try:
         dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"since {value!r} is not a date: use YYYY-MM-DD, an ISO datetime, or 30d / 12h / 2w") from None
+        raise ConfigError(f"since {value!r} is not a date: use YYYY-MM-DD, an ISO datetime, "
+                          "or 30d / 12h / 2w") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 

@@ -17,23 +17,29 @@ from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
-                               update_progress_artifact)
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint import __version__, progress
 from benchmint.config import BuildConfig, FeedPolicy
-from benchmint.modelspec import ModelSpec
 from benchmint.errors import BenchmintError, ConfigError, ModelFault, ModelOutputError, NothingToPublish, SourceError
 from benchmint.llm import ModelPool
 from benchmint.local_server import default_targets
+from benchmint.modelspec import ModelSpec
 from benchmint.names import escape_undecodable
+from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from benchmint.release import publish, versions
 from benchmint.runlock import run_lock
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from corpora.feeds import load_feeds, parse_since
+from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.multi_hop import MultiHopGenerator, pair_chunks
 from generators.single_hop import SingleHopGenerator
@@ -42,10 +48,8 @@ from validators.base import Context
 from validators.chain import ValidatorChain
 from validators.contamination_setup import contamination_validator
 from validators.difficulty import DifficultyValidator
-from benchmint.quantities import like_quantities
 from validators.judges import JudgePanel
 from validators.scoring import TargetRunner
-from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 
 
 def _transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature

@@ -13,7 +13,8 @@ from validators.support import content_words
 # Phrases that tie a question to an excerpt the test-taker never sees.
 _NOT_SELF_CONTAINED = re.compile(
     r"\b(according to (the|this) (text|document|passage|excerpt|article|author|report|section|context|source)"
-    r"|(in|from) (the|this) (given |above |provided )?(text|passage|excerpt|context|snippet|document)\b(?! (named|called|titled))"
+    r"|(in|from) (the|this) (given |above |provided )?(text|passage|excerpt|context|snippet|document)"
+    r"\b(?! (named|called|titled))"
     r"|(the|this) (text|passage|excerpt|snippet) (says|states|mentions|describes|above)"
     r"|(mentioned|described|stated|given|listed) (above|below|here)|the above|the following (text|passage)"
     r"|(mentioned|described|stated|listed) in (the|this) (text|document|passage|excerpt|section|report)"
