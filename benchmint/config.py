@@ -106,7 +106,8 @@ class ContaminationSettings(Record):
     previous_versions: bool = True  # questions retired from this benchmark never return
     references: list[str] = Field(default_factory=list)  # registered corpus names, or sources
     judge: ModelSpec | None = None  # optional LLM judge for the middle band; none: flagged for review
-    thresholds: dict[str, Any] = Field(default_factory=dict)  # keys of validators.contamination.ContaminationConfig
+    # keys of validators.contamination.config.ContaminationConfig
+    thresholds: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("judge", mode="before")
     @classmethod
