@@ -49,7 +49,6 @@ class Detector:
                         for c in self.corpora]
         self.timing["index_load"] += time.monotonic() - t0
 
-    # -- the stages
     def detect(self, probes: Sequence[Probe], embedder: Embedder) -> list[Detection]:
         self.prepare(embedder)
         cfg = self.config
@@ -219,7 +218,6 @@ class Detector:
                                      f"no match in {len(self.indexes)} corpora (nearest cosine {sem:.3f}){extra}"))
         return out
 
-    # -- helpers
     def _tick(self, stage: str, t0: float, count: int) -> None:
         self.timing[stage] += time.monotonic() - t0
         self.counts[stage] += count

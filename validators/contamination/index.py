@@ -42,7 +42,6 @@ class CorpusIndex:
         self.meta = meta
         self._views: dict[int, Views] = {}
 
-    # -- building
     @classmethod
     def load_or_build(cls, corpus: ReferenceCorpus, embedder: Embedder, config: ContaminationConfig,
                       cache_dir: Path | None = None, progress: Callable[[str, int, int], None] | None = None,
@@ -157,7 +156,6 @@ class CorpusIndex:
             index.nprobe = config.nprobe
         return cls(corpus, folder, arrays, index, meta)
 
-    # -- lookups
     def views(self, i: int) -> Views:
         v = self._views.get(i)
         if v is None:
