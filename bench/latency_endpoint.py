@@ -54,7 +54,7 @@ class LatencyEndpoint:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, payload = outer.answer(body)
                 data = json.dumps(payload).encode()
@@ -64,7 +64,7 @@ class LatencyEndpoint:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self):  # noqa: N802 - /v1/models, as a real endpoint has
+            def do_GET(self) -> None:  # noqa: N802 - /v1/models, as a real endpoint has
                 data = json.dumps({"data": [{"id": "latency-endpoint"}]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -72,7 +72,7 @@ class LatencyEndpoint:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
+            def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

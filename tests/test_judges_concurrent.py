@@ -61,7 +61,8 @@ def _overlapping(events) -> int:  # noqa: ANN001
 
 def _most_at_once(events) -> int:  # noqa: ANN001
     """The most requests the stand-in was answering at one moment."""
-    marks = sorted([(e.t_in, 1) for e in events] + [(e.t_out - SETTLE, -1) for e in events])  # an end before a start at a tie
+    # at a tie an end sorts before a start
+    marks = sorted([(e.t_in, 1) for e in events] + [(e.t_out - SETTLE, -1) for e in events])
     most = now = 0
     for _, step in marks:
         now += step
