@@ -28,6 +28,7 @@ from benchmint.breaker import Endpoint
 from benchmint.errors import ModelError, ModelFault, ModelOutputError
 from benchmint.local_server import LocalServer, resolve_local_gguf
 from benchmint.modelspec import ModelSpec
+from benchmint.ratelimit import estimate_tokens, shared_limit
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url, remember, reveal, scrub
 from benchmint.transport import Fault, Reply, post_chat
@@ -88,7 +89,11 @@ class ModelClient:
         limit = 1 if spec.is_local else spec.max_concurrency
         self._http = httpx.Client(headers={"Authorization": f"Bearer {api_key}"},
                                   limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
+        self.concurrency = limit  # requests this client sends at once
         self._sem = threading.Semaphore(limit)
+        # a hosted API's quota, shared by every client of the endpoint in this process (None: no limit)
+        self.rate_limit = shared_limit(f"{self.shown_url} {spec.api_key_env or ''}", spec.requests_per_minute,
+                                       spec.tokens_per_minute)
         self.json_mode = spec.json_mode if spec.json_mode != "auto" else ("json_object_schema" if spec.is_local else "json_schema")
 
     # -- one reply, with retries
@@ -104,8 +109,14 @@ class ModelClient:
             t0 = time.monotonic()
             try:
                 with self._sem:
+                    grant = None
+                    if self.rate_limit is not None:
+                        grant = self.rate_limit.acquire(estimate_tokens(messages, params.get("max_tokens", 0)), deadline)
+                        t0 = time.monotonic()  # the wait for a turn is not the model's time
                     reply = post_chat(self._http, self._url, payload, min(deadline, time.monotonic() + self.spec.timeout_s),
                                       self._secrets)
+                if grant is not None:
+                    self.rate_limit.settle(grant, reply.prompt_tokens + reply.completion_tokens)
                 self.usage.add(self.role, seconds=time.monotonic() - t0)
                 self._reached = True
                 return reply

@@ -35,6 +35,12 @@ class ModelSpec(Record):
     temperature: float = 0.2
     max_tokens: int = Field(default=1200, ge=16)
     n_ctx: int = Field(default=4096, ge=512)  # local models only
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """The endpoint's request quota (a hosted API's rate limit), kept on this side: every client of the
+    endpoint in the process waits its turn instead of meeting 429s. None: no limit."""
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    """The endpoint's token quota (prompt + completion): a request is charged its max_tokens plus an
+    estimate of its prompt before it is sent, corrected by the reply's usage. None: no limit."""
 
     @property
     def is_local(self) -> bool:

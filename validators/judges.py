@@ -10,10 +10,16 @@ answer). Rules:
 - a judge that fails after the client's retries (endpoint down, invalid output
   twice) is a *missing* vote, counted and reported, not a crash.
 With one judge the panel is simply that judge.
+
+The judges vote at once, each in its own thread, at most as many on one endpoint as the endpoint takes
+at once (its max_concurrency; a local model one). The votes are kept in panel order whatever order they
+come back in, so the decision is the one a vote taken in turn gives.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,30 +90,47 @@ def _quote(text: str) -> str:
 class JudgePanel:
     """Judges by name (client.spec.label); ask() puts one question to each and takes the majority."""
 
-    def __init__(self, judges: list[ModelClient]):
+    def __init__(self, judges: list[ModelClient], concurrent: bool = True):
         if not judges:
             raise ValueError("a judge panel needs at least one judge")
         self.judges = judges
         self.answer_prompt = load_prompt("judge_answer")
         self.gold_prompt = load_prompt("judge_gold")
         self.missing_votes = 0
+        self._lock = threading.Lock()
+        # one lane per endpoint (the judges of one pool on one URL share it), as wide as the endpoint
+        # takes requests at once: several judges on one local server still vote in turn
+        lanes: dict[int, threading.Semaphore] = {}
+        room: dict[int, int] = {}  # per endpoint: the votes that can be in flight on it at once
+        for j in judges:
+            key = id(j.endpoint)
+            lanes.setdefault(key, threading.Semaphore(j.concurrency))
+            room[key] = min(j.concurrency, room.get(key, 0) + 1)
+        self._lane = {id(j): lanes[id(j.endpoint)] for j in judges}
+        self.width = sum(room.values()) if concurrent else 1  # votes in flight at once
 
     @property
     def names(self) -> list[str]:
         return [j.spec.label for j in self.judges]
 
-    def _ask(self, messages: list[dict[str, str]]) -> PanelDecision:
-        votes = []
-        for j in self.judges:
-            try:
+    def _vote(self, j: ModelClient, messages: list[dict[str, str]]) -> Vote:
+        try:
+            with self._lane[id(j)]:
                 r = j.complete_json(messages, JudgeReply, temperature=0.0, max_tokens=160)
-                votes.append(Vote(j.spec.label, bool(r.verdict), r.reason.strip()[:300]))
-            except EndpointDown:  # the circuit breaker is open: the build stops, this is no missing vote
-                raise
-            except BenchmintError as exc:  # ModelError / ModelOutputError after the client's retries
+            return Vote(j.spec.label, bool(r.verdict), r.reason.strip()[:300])
+        except EndpointDown:  # the circuit breaker is open: the build stops, this is no missing vote
+            raise
+        except BenchmintError as exc:  # ModelError / ModelOutputError after the client's retries
+            with self._lock:
                 self.missing_votes += 1
-                votes.append(Vote(j.spec.label, None, error=str(exc)[:300]))
-        return majority(votes)
+            return Vote(j.spec.label, None, error=str(exc)[:300])
+
+    def _ask(self, messages: list[dict[str, str]]) -> PanelDecision:
+        if self.width <= 1:
+            return majority([self._vote(j, messages) for j in self.judges])
+        with ThreadPoolExecutor(max_workers=min(self.width, len(self.judges))) as ex:
+            pending = [ex.submit(self._vote, j, messages) for j in self.judges]
+            return majority([f.result() for f in pending])  # panel order; an open breaker raises here
 
     def answer_is_correct(self, question: str, gold: str, reply: str) -> PanelDecision:
         """Does `reply` give the same answer as `gold` (wording aside)?"""
