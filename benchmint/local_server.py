@@ -160,9 +160,10 @@ def free_port() -> int:
 
 # The server runs under a watchdog shell that holds the read end of a pipe whose write end only benchmint
 # holds: when benchmint goes, however it goes (exit, error, Ctrl-C, SIGTERM, SIGKILL), the kernel closes
-# the pipe, `read` returns, and the shell stops the server and reaps it. (PR_SET_PDEATHSIG would follow
-# the *thread* that started the server, and Prefect starts it from a worker thread.)
-_WATCHDOG = '"$@" </dev/null & pid=$!; read -r _; kill -TERM "$pid" 2>/dev/null; wait "$pid"'
+# the pipe, `read` returns, and the shell kills the server and reaps it. SIGKILL: the server keeps nothing
+# worth a graceful exit, and llama_cpp.server would finish the reply in progress first (minutes).
+# (PR_SET_PDEATHSIG would follow the *thread* that started the server: Prefect starts it from a worker thread.)
+_WATCHDOG = '"$@" </dev/null & pid=$!; read -r _; kill -KILL "$pid" 2>/dev/null; wait "$pid"'
 _warned_fallback = False
 
 
@@ -182,7 +183,7 @@ class LocalServer:
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
-                 poll: int = 0):
+                 poll: int = 0, prefer_llama_server: bool = True):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
@@ -190,6 +191,7 @@ class LocalServer:
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
         self.slots = slots
         self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
+        self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.binary: Path | None = None
@@ -214,11 +216,12 @@ class LocalServer:
                 "--n_threads", threads, "--n_threads_batch", threads]
 
     def start(self) -> "LocalServer":
-        self.binary = find_binary()
+        self.binary = find_binary() if self.prefer_llama_server else None
         if self.binary is None:
             if importlib.util.find_spec("llama_cpp") is None:
                 raise ModelError("llama.cpp is not installed for local models: pip install 'benchmint[local]'")
-            _warn_fallback()
+            if self.prefer_llama_server:
+                _warn_fallback()
             self.slots = 1
         self.port = free_port()
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL

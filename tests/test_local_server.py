@@ -26,14 +26,23 @@ from benchmint.server_binary import BUILD_HINT, find_binary
 
 REPO = Path(__file__).resolve().parent.parent
 
+# A script that opens a pool, keeps a long request in flight (a server busy with a reply is the hard case
+# to stop), and waits to be killed.
 POOL_SCRIPT = textwrap.dedent("""
-    import sys, time
+    import sys, threading, time
     from pathlib import Path
+    from pydantic import BaseModel, Field
     from benchmint.config import ModelSpec
     from benchmint.llm import ModelPool
 
-    spec = ModelSpec(model="local:smollm2-135m", max_concurrency=2, n_ctx=1024)
-    with ModelPool({"generator": spec}, Path(sys.argv[1])) as pool:
+    class Long(BaseModel):
+        words: list[str] = Field(min_length=200)
+
+    spec = ModelSpec(model="local:smollm2-135m", max_concurrency=2, n_ctx=1024, max_tokens=900)
+    with ModelPool({"generator": spec}, Path(sys.argv[1]), use_cache=False) as pool:
+        ask = lambda: pool["generator"].complete_json([{"role": "user", "content": "List 200 words."}], Long)
+        threading.Thread(target=ask, daemon=True).start()
+        time.sleep(1.5)
         print(pool["generator"].base_url, flush=True)
         time.sleep(600)
 """)
