@@ -17,9 +17,14 @@ NAME      ?= example
 QUESTIONS ?= 12
 MODEL     ?= local:qwen2.5-coder-1.5b
 
-.PHONY: install run test lint bench clean
+.PHONY: install llama-server run test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) llama-server
+
+# llama.cpp's own server (parallel slots, continuous batching) from the sources the llama-cpp-python
+# sdist vendors: ~10 min once (nice 19, -j2), cached per version and CPU; seconds when it is there.
+llama-server: $(STAMP)
+	$(BIN)/python -m benchmint.server_binary
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

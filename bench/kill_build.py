@@ -128,9 +128,11 @@ def server_log(cache: Path) -> Path:
 
 
 def requests_logged(cache: Path) -> int:
-    """Chat requests the llama.cpp server answered (its access log)."""
+    """Chat requests the llama.cpp server answered: llama_cpp.server's access log, or llama-server's
+    log line for each task a slot finished."""
     logs = list((cache / "logs").glob("llama-server-*.log")) if (cache / "logs").is_dir() else []
-    return sum(p.read_text(errors="replace").count("POST /v1/chat/completions") for p in logs)
+    texts = [p.read_text(errors="replace") for p in logs]
+    return sum(t.count("POST /v1/chat/completions") + t.count("| stop processing") for t in texts)
 
 
 def orphans(cache: Path) -> list[int]:

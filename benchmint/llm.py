@@ -86,7 +86,7 @@ class ModelClient:
         self._secrets = (api_key,)  # scrubbed from every kept error text, remembered or not
         url = httpx.URL(raw_url)
         self._url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")  # keeps a query (api-version)
-        limit = 1 if spec.is_local else spec.max_concurrency
+        limit = spec.max_concurrency  # a local model's is its server's slot count (ModelPool sets it)
         self._http = httpx.Client(headers={"Authorization": f"Bearer {api_key}"},
                                   limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
         self.concurrency = limit  # requests this client sends at once
@@ -288,9 +288,11 @@ class ModelPool:
         if server is None:
             logs = self.cache_dir / "logs"
             logs.mkdir(parents=True, exist_ok=True)
-            server = LocalServer(gguf, n_ctx=spec.n_ctx, log_path=logs / f"llama-server-{gguf.stem}.log").start()
+            server = LocalServer(gguf, n_ctx=spec.n_ctx, slots=spec.max_concurrency,
+                                 log_path=logs / f"llama-server-{gguf.stem}.log").start()
             self.servers[gguf] = server
         identity = f"local:{gguf.name}:{gguf.stat().st_size}"
+        spec = spec.model_copy(update={"max_concurrency": server.slots})  # 1 on the llama_cpp.server fallback
         return ModelClient(spec, role, self.usage, self.cache, base_url=server.base_url, identity=identity,
                            endpoint=self._endpoint(server.base_url, spec))
 

@@ -1,6 +1,7 @@
 """The embedded `local:` models: GGUF files shipped in packages, resolved to a file on disk, and
-served by llama.cpp's OpenAI-compatible server on a free 127.0.0.1 port that benchmint starts,
-waits for, and stops on exit, on error and on Ctrl-C."""
+served by llama.cpp's own server (`llama-server`, several parallel slots, continuous batching) on a
+free 127.0.0.1 port that benchmint starts, waits for, and stops on exit, on error, on Ctrl-C and SIGTERM,
+and that stops itself when benchmint dies any other way (SIGKILL)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import httpx
 from benchmint.env import package_dir
 from benchmint.errors import ModelError
 from benchmint.modelspec import ModelSpec
+from benchmint.server_binary import BUILD_HINT, find_binary
 
 QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 QWEN_PARTS = 22
@@ -156,39 +158,82 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The server runs under a watchdog shell that holds the read end of a pipe whose write end only benchmint
+# holds: when benchmint goes, however it goes (exit, error, Ctrl-C, SIGTERM, SIGKILL), the kernel closes
+# the pipe, `read` returns, and the shell kills the server and reaps it. SIGKILL: the server keeps nothing
+# worth a graceful exit, and llama_cpp.server would finish the reply in progress first (minutes).
+# (PR_SET_PDEATHSIG would follow the *thread* that started the server: Prefect starts it from a worker thread.)
+_WATCHDOG = '"$@" </dev/null & pid=$!; read -r _; kill -KILL "$pid" 2>/dev/null; wait "$pid"'
+_warned_fallback = False
+
+
+def _warn_fallback() -> None:
+    global _warned_fallback
+    if not _warned_fallback:
+        _warned_fallback = True
+        print(f"benchmint: llama-server is not built, so local models are served one request at a time by "
+              f"llama_cpp.server; build it with: {BUILD_HINT}", file=sys.stderr)
+
+
 class LocalServer:
-    """llama.cpp's OpenAI-compatible server for one GGUF file, on 127.0.0.1."""
+    """llama.cpp's server for one GGUF file, on 127.0.0.1: `llama-server` with `slots` parallel slots and
+    continuous batching, or (when that binary is not built) llama_cpp.server, which serves one at a time.
+
+    n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback."""
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
-                 startup_timeout_s: float = 180.0, n_threads: int | None = None):
+                 startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
+                 poll: int = 0, prefer_llama_server: bool = True):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
         self.startup_timeout_s = startup_timeout_s
         self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
+        self.slots = slots
+        self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
+        self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.binary: Path | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def command(self) -> list[str]:
+        """The server's command line (llama-server when built, else llama_cpp.server with one slot)."""
+        threads = str(self.n_threads)
+        if self.binary is not None:
+            return [str(self.binary), "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
+                    "--alias", "local", "--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots),
+                    "--no-kv-unified",  # each slot keeps its own n_ctx: a long prompt cannot starve the others
+                    "--cont-batching", "--jinja",  # the GGUF's own chat template
+                    "--threads", threads, "--threads-batch", threads, "--poll", str(self.poll),
+                    "--cache-ram", "256", "--no-webui", "--metrics"]
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
+                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+                # llama.cpp defaults to half the cores; generation here is CPU-bound.
+                "--n_threads", threads, "--n_threads_batch", threads]
+
     def start(self) -> "LocalServer":
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise ModelError("llama.cpp is not installed for local models: pip install 'benchmint[local]'")
+        self.binary = find_binary() if self.prefer_llama_server else None
+        if self.binary is None:
+            if importlib.util.find_spec("llama_cpp") is None:
+                raise ModelError("llama.cpp is not installed for local models: pip install 'benchmint[local]'")
+            if self.prefer_llama_server:
+                _warn_fallback()
+            self.slots = 1
         self.port = free_port()
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
-               "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-               # llama.cpp defaults to half the cores; generation here is CPU-bound.
-               "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(["sh", "-c", _WATCHDOG, "benchmint-watchdog", *self.command()],
+                                         stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
             atexit.register(self.stop)
         finally:
             if log is not subprocess.DEVNULL:
                 log.close()
+        health = f"http://127.0.0.1:{self.port}/health" if self.binary else f"{self.base_url}/models"
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -196,8 +241,7 @@ class LocalServer:
                 self.proc = None
                 raise ModelError(f"llama.cpp server for {self.gguf.name} exited at start-up{': ' + tail if tail else ''}")
             try:
-                r = httpx.get(f"{self.base_url}/models", timeout=2.0)
-                if r.status_code == 200:
+                if httpx.get(health, timeout=2.0).status_code == 200:  # llama-server: 503 while loading
                     return self
             except httpx.HTTPError:
                 pass
@@ -213,12 +257,13 @@ class LocalServer:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # the watchdog's cue: it stops the server and waits for it
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
