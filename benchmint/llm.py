@@ -89,6 +89,7 @@ class ModelClient:
         self._http = httpx.Client(headers={"Authorization": f"Bearer {api_key}"},
                                   limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
         self._sem = threading.Semaphore(limit)
+        self.concurrency = limit  # requests this client sends at once: the pipeline runs as many steps at once
         self.json_mode = spec.json_mode if spec.json_mode != "auto" else ("json_object_schema" if spec.is_local else "json_schema")
 
     # -- one reply, with retries

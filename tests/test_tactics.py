@@ -10,7 +10,7 @@ from benchmint.arithmetic import evaluate_arithmetic, format_number
 from benchmint.config import BuildConfig, load_config
 from benchmint.errors import ConfigError
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from flows.build import plan_steps
+from pipeline.steps import plan_steps
 from generators.adaptive import AdaptiveAgent, RoundPlan, shape
 from generators.prompts import load_tactics
 from generators.single_hop import SingleHopGenerator

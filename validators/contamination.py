@@ -51,7 +51,7 @@ from benchmint.errors import BenchmintError, SourceError
 from benchmint.fence import fence
 from benchmint.records import Question, Record, Verdict, normalize_text
 from corpora.reference import ReferenceCorpus, resolve_reference
-from validators.base import Context, register
+from validators.base import Context
 
 INDEX_VERSION = "2"
 STAGES = ("exact", "ngram", "fuzzy", "semantic", "judge")
@@ -854,7 +854,6 @@ def _reason(f: Finding) -> str:
 # --------------------------------------------------------------------------- the validator
 
 
-@register("contamination")
 class ContaminationValidator:
     """One verdict per question: passed when no known corpus holds it (nor a near copy or paraphrase)."""
 

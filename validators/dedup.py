@@ -13,10 +13,9 @@ import faiss
 import numpy as np
 
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 
 
-@register("dedup")
 class DedupValidator:
     name = "dedup"
 

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 
 from benchmint.arithmetic import evaluate_arithmetic, fold, parse_arithmetic
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 from validators.scoring import parse_quantities, unit_info
 
 STOPWORDS = frozenset(
@@ -297,7 +297,6 @@ def units_problem(derivation: str, unit: str, question: str, cited: str) -> str 
     return f"its value is in another unit than {unit or 'the one the question names'}"
 
 
-@register("grounding")
 class GroundingValidator:
     name = "grounding"
 

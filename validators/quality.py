@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 from validators.grounding import content_words
 from validators.scoring import parse_quantities
 
@@ -29,7 +29,6 @@ _QUESTION_START = re.compile(
 _BAD_CHOICE = re.compile(r"^(all|none|both|neither) of the (above|choices|options)", re.I)
 
 
-@register("quality")
 class QualityValidator:
     name = "quality"
 
