@@ -60,7 +60,7 @@ class RoundRecord(Rec):
     """An adaptive round whose patterns could not be named: why (the round went on with the mix alone)."""
 
     def as_dict(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json")
+        out = self.model_dump()
         for key in ("patterns", "kinds", "multi_hop", "shape_pass_rates", "error"):
             if out[key] is None:
                 del out[key]
@@ -113,7 +113,7 @@ class Manifest(Rec):
     """Seconds: the whole run (total_s) and in model calls (model_s)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump()
 
 
 class RetiredEntry(Rec):
@@ -173,7 +173,7 @@ class BuildSummary(Rec):
     """Seconds: total_s and model_s."""
 
     def as_dict(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json")
+        out = self.model_dump()
         for key in ("version", "refreshed_from", "message", "faults", "timing"):
             if out[key] is None:
                 del out[key]
