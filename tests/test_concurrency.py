@@ -66,12 +66,15 @@ def test_concurrency_4_publishes_the_release_concurrency_1_publishes(builds):
     assert hashes[1] == hashes[4]
 
 
-def test_at_concurrency_4_the_generation_steps_overlapped(builds):
-    def overlaps(events: list) -> int:
-        ev = sorted(events, key=lambda e: e.t_in)
-        return sum(1 for a, b in zip(ev, ev[1:]) if b.t_in < a.t_out)
+def overlapping(events: list, margin: float = 0.2) -> int:
+    """Pairs of requests where the second arrived while the first was still being answered (by more than
+    `margin` seconds: the stand-in stamps a reply's end just after writing it, so a client that sends its
+    next request at once may arrive a moment before the stamp)."""
+    return sum(1 for a in events for b in events if a is not b and a.t_in <= b.t_in < a.t_out - margin)
 
+
+def test_at_concurrency_4_the_steps_overlapped_and_at_1_they_did_not(builds):
     one, four = builds[1][1], builds[4][1]
-    assert overlaps(one) == 0  # one request at a time
-    assert overlaps(four) >= 1
+    assert overlapping(one) == 0
+    assert overlapping(four) >= 1
     assert any(e.fault == "trickle_ok" for e in four) and any(e.fault == "good" for e in four)
