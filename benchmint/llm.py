@@ -89,7 +89,7 @@ class ModelClient:
         limit = spec.max_concurrency  # a local model's is its server's slot count (ModelPool sets it)
         self._http = httpx.Client(headers={"Authorization": f"Bearer {api_key}"},
                                   limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
-        self.concurrency = limit  # requests this client sends at once
+        self.concurrency = limit  # requests this client sends at once: the pipeline runs as many steps at once
         self._sem = threading.Semaphore(limit)
         # a hosted API's quota, shared by every client of the endpoint in this process (None: no limit)
         self.rate_limit = shared_limit(f"{self.shown_url} {spec.api_key_env or ''}", spec.requests_per_minute,

@@ -12,6 +12,7 @@
 5. publishes the next version (CHANGELOG.md: added, retired with the reason, kept;
    the parent version in the manifest) only when the question set changed, and
    says so when it did not.
+The rules are the core's (pipeline.refresh); this flow wires them to Prefect.
 Work on unchanged documents costs no model call: generation is not repeated for them,
 and the rechecks' model calls (a judge, the targets) are answered by the on-disk
 response cache, keyed on the model, the prompt (with its version) and the inputs.
@@ -24,28 +25,18 @@ from the manifest of the release being refreshed (see benchmint/definitions.py).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger
 
-from benchmint import catalog, progress
-from benchmint.errors import SourceError
+from benchmint import progress
 from benchmint.names import bench_dir_inside
-from benchmint.records import Question
-from benchmint.release import read_questions, versions
 from benchmint.runlock import run_lock
-from flows.build import _artifact, load_all, refresh_fingerprint, run_pipeline
+from pipeline.records import BuildSummary
+from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
+from flows.build import load_all, run_build
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
-
-
-def latest_state(bench_dir: Path) -> tuple[str, dict[str, Any], list[Question]]:
-    found = versions(bench_dir)
-    if not found:
-        raise SourceError(f"no published version of '{bench_dir.name}' in {bench_dir.parent}/ to refresh; "
-                          f"build it first: benchmint build --config FILE")
-    rows = read_questions(bench_dir / found[-1])
-    return found[-1], catalog.manifest(bench_dir, found[-1]), [Question.model_validate(r) for r in rows]
+from flows.tasks import report_summary
 
 
 @secret_safe_flow(safe_config_params, name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)
@@ -56,37 +47,24 @@ def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, 
     rep = progress.current.get()
     bench_dir = bench_dir_inside(cfg.output_dir, cfg.name)
     with run_lock(bench_dir, "refresh", wait_s):
-        version, manifest, published = latest_state(bench_dir)
+        state = latest_state(bench_dir)
+        version = state.version
         docs, skipped = load_all(cfg)
-        now = {d.id for d in docs}
-        before = {d["id"]: d for d in manifest.get("sources", {}).get("documents", [])}
-        gone = {i: d for i, d in before.items() if i not in now}
-        new = now - set(before)
-        keep = [q for q in published if all(d in now for d in q.document_ids)]
-        retire = []
-        for q in published:
-            missing = [gone[d] for d in q.document_ids if d in gone]
-            if missing:
-                why = "; ".join(f"its document {m['title']!r} ({m['source']}) was removed or changed" for m in missing)
-                retire.append(q.model_copy(update={"retired_reason": why}))
-        if not new and not gone and manifest.get("refresh_fingerprint") == refresh_fingerprint(cfg):
-            # the same documents, the same corpora, targets and settings: nothing to recheck, no model to start
+        diff = diff_documents(state.manifest, docs, state.questions)
+        if nothing_to_recheck(diff, state.manifest, cfg):
             msg = f"unchanged: the {len(docs)} documents, the corpora and the targets are those of {version}"
             log.info("%s; no new version", msg)
-            summary = {"name": cfg.name, "kind": "refresh", "release": None, "version": version, "added": 0,
-                       "kept": len(published), "retired": [], "refreshed_from": version, "message": msg,
-                       "accepted": len(published), "rejected": 0, "generated": 0, "chunks_used": 0, "chunks": 0,
-                       "skipped": [s.model_dump() for s in skipped], "rejections_by_validator": {},
-                       "token_usage": {}, "rounds": [], "missing": {}, "stopped_because": "unchanged"}
-            _artifact(cfg.name, summary, f"unchanged: {cfg.name} stays at {version}; no model call")
-            return summary
+            summary = BuildSummary(name=cfg.name, kind="refresh", version=version, kept=len(state.questions),
+                                   refreshed_from=version, message=msg, accepted=len(state.questions),
+                                   skipped=[s.model_dump() for s in skipped], stopped_because="unchanged")
+            report_summary(summary, f"unchanged: {cfg.name} stays at {version}; no model call")
+            return summary.as_dict()
         log.info("refresh %s from %s: %d documents (%d new, %d gone); %d questions to recheck, %d to retire",
-                 cfg.name, version, len(docs), len(new), len(gone), len(keep), len(retire))
-        rep.note(f"{cfg.name} {version}: {len(new)} new document(s), {len(gone)} removed or changed")
-        summary = run_pipeline(cfg, (docs, skipped), keep=keep, only_docs=new, retire=retire, kind="refresh",
-                               parent=version)
+                 cfg.name, version, len(docs), len(diff.new), len(diff.gone), len(diff.keep), len(diff.retire))
+        rep.note(f"{cfg.name} {version}: {len(diff.new)} new document(s), {len(diff.gone)} removed or changed")
+        summary = run_build(cfg, loaded=(docs, skipped), keep=diff.keep, only_docs=diff.new, retire=diff.retire,
+                            kind="refresh", parent=version)
         summary["refreshed_from"] = version
         if summary["release"] is None:
             log.info("unchanged: %s stays at %s", cfg.name, version)
         return summary
-

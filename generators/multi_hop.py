@@ -16,6 +16,7 @@ from benchmint.fence import fence, neutralize
 from benchmint.llm import ModelClient
 from benchmint.prompts import Prompt, load_prompt
 from benchmint.records import Chunk, Citation, Document, Question, question_id
+from generators.base import GenerationStep
 from generators.single_hop import with_focus
 
 
@@ -62,6 +63,14 @@ class MultiHopGenerator:
         return with_focus(self.prompt.render(title_1=neutralize(da.title), document_1=fence(a.text),
                                              title_2=neutralize(db.title), document_2=fence(b.text), n=str(self.n)),
                           focus)
+
+    def generate(self, step: GenerationStep) -> list[Question]:
+        """The Generator protocol: the questions of a two-chunk step."""
+        (a, b), (da, db) = step.chunks, step.documents
+        return self.generate_pair(a, da, b, db, step.round, step.focus)
+
+    def prompt_versions(self, step: GenerationStep) -> dict[str, str]:
+        return {self.prompt.id: self.prompt.version}
 
     def generate_pair(self, a: Chunk, da: Document, b: Chunk, db: Document, round_: int = 0,
                       focus: str = "") -> list[Question]:

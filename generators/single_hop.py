@@ -27,6 +27,7 @@ from benchmint.prompts import Prompt, Tactic, load_prompt, load_tactics
 from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Citation, Document, Question, question_id
 from corpora.chunking import sentence_spans
+from generators.base import GenerationStep
 
 
 class DraftOpen(BaseModel):
@@ -182,6 +183,13 @@ class SingleHopGenerator:
             return tactic.pairs_text + "\n" + "\n".join(f"- {neutralize(a)} and {neutralize(b)}" for a, b in pairs)
         facts = number_sentences(text)
         return tactic.facts_text + "\n" + "\n".join(f"- {neutralize(f)}" for f in facts) if facts else ""
+
+    def generate(self, step: GenerationStep) -> list[Question]:
+        """The Generator protocol: the questions of a one-chunk step."""
+        return self.generate_one(step.chunks[0], step.documents[0], step.round, step.kind, step.focus)
+
+    def prompt_versions(self, step: GenerationStep) -> dict[str, str]:
+        return self.prompts([step.kind])
 
     def generate_one(self, chunk: Chunk, doc: Document, round_: int = 0, kind: str | None = None,
                      focus: str = "") -> list[Question]:

@@ -4,8 +4,8 @@ from benchmint.config import BuildConfig
 from benchmint.fence import fence
 from benchmint.prompts import load_prompt
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from validators.base import Context
-from validators.chain import ValidatorChain
+from validators.base import ChainTools, Context
+from validators.chain import build_chain
 from validators.dedup import DedupValidator
 from validators.grounding import GroundingValidator
 from validators.quality import QualityValidator
@@ -124,7 +124,7 @@ def test_chain_keeps_every_verdict(embedder):
     good = q("How often is the Orrin-7 impeller replaced?", "every 1,800 operating hours",
              ["Maintenance crews replace the Orrin-7 impeller every 1,800 operating hours."])
     bad = q("According to the text, who designed it?", "Elspeth Marrow", ["Elspeth Marrow"])
-    chain = ValidatorChain(BuildConfig(name="t", sources=["x"]))
+    chain = build_chain(["grounding", "quality", "dedup"], ChainTools(config=BuildConfig(name="t", sources=["x"])))
     accepted, rejected = chain.run([good, bad], ctx(embedder))
     assert accepted == [good] and rejected == [bad]
     assert {v.validator for v in good.verdicts} == {"grounding", "quality", "dedup"}

@@ -10,11 +10,10 @@ rejected (`closed_book: reject`) or kept with a non-blocking failed verdict
 from __future__ import annotations
 
 from benchmint.records import Question, Verdict
-from validators.base import Context, register
+from validators.base import Context
 from validators.scoring import TargetRunner, pass_rate
 
 
-@register("answerability")
 class AnswerabilityValidator:
     name = "answerability"
 

@@ -1,4 +1,4 @@
-"""The validator protocol, the run context every validator and generator sees, and the registry."""
+"""The validator protocol, the run context every validator sees, and the registry of validators by name."""
 
 from __future__ import annotations
 
@@ -30,12 +30,39 @@ class Validator(Protocol):
         ...
 
 
-VALIDATORS: dict[str, Callable[..., Validator]] = {}
+@dataclass
+class ChainTools:
+    """What a build's validators are made from: the config and the parts the pipeline set up once."""
+
+    config: Any  # BuildConfig
+    runner: Any = None  # TargetRunner: the targets (and the judge panel grading them); None with no targets
+    panel: Any = None  # JudgePanel, None with no judges
+    judge: Any = None  # the contamination judge's client, or None
+    bench_dir: Path | None = None  # the benchmark's folder (earlier versions: retired questions)
+    cache_dir: Path | None = None
+    embedder: Embedder | None = None
 
 
-def register(name: str) -> Callable[[Callable[..., Validator]], Callable[..., Validator]]:
-    def deco(factory: Callable[..., Validator]) -> Callable[..., Validator]:
-        VALIDATORS[name] = factory
+Factory = Callable[[ChainTools], "Validator | None"]
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A validator by name: how it is made from the tools (None: off for this config), and whether it
+    checks every candidate or only those that passed every validator before it."""
+
+    name: str
+    make: Factory
+    every_candidate: bool = False
+
+
+VALIDATORS: dict[str, Registered] = {}
+
+
+def register(name: str, every_candidate: bool = False) -> Callable[[Factory], Factory]:
+    """Register `factory(tools) -> Validator | None` under `name`; the config's chain names it."""
+    def deco(factory: Factory) -> Factory:
+        VALIDATORS[name] = Registered(name, factory, every_candidate)
         return factory
 
     return deco

@@ -1,4 +1,7 @@
-"""Runs the configured validators over a batch of candidates, cheapest first.
+"""Runs the named validators over a batch of candidates, cheapest first.
+
+The chain is built by name from the registry (validators/base.py; the built-in ones register in
+validators/builtin.py): `build_chain(names, tools)`. DEFAULT_CHAIN is the order a build runs.
 
 Cheap per-question checks (grounding, quality) run on every candidate; the costlier
 ones (contamination, which may call a judge model) and dedup run only on those that
@@ -12,27 +15,22 @@ from __future__ import annotations
 
 from collections import Counter
 
-from benchmint.errors import EndpointDown
+from benchmint.errors import ConfigError, EndpointDown
 from benchmint.records import Question, Verdict
-from validators.base import Context
-from validators.dedup import DedupValidator
-from validators.grounding import GroundingValidator
-from validators.quality import QualityValidator
+import validators.builtin  # noqa: F401 - registers the built-in validators by name
+from validators.base import VALIDATORS, ChainTools, Context, Validator
+
+DEFAULT_CHAIN = ("grounding", "quality", "contamination", "dedup", "answerability", "difficulty")
 
 
 class ValidatorChain:
-    def __init__(self, config, extra: list | None = None, measure: list | None = None) -> None:  # noqa: ANN001
-        g = config.grounding
-        self.per_question = [
-            GroundingValidator(g.min_ratio, g.min_words, g.min_answer_support),
-            QualityValidator(),
-        ]
-        self.on_survivors = [*(extra or []), DedupValidator(config.dedup.threshold), *(measure or [])]
+    def __init__(self, per_question: list[Validator], on_survivors: list[Validator]) -> None:
+        self.per_question = per_question  # every candidate
+        self.on_survivors = on_survivors  # in order, only those that passed every validator before
         self.counts: dict[str, Counter] = {v.name: Counter() for v in [*self.per_question, *self.on_survivors]}
 
-    @property
-    def dedup(self) -> DedupValidator:
-        return next(v for v in self.on_survivors if isinstance(v, DedupValidator))
+    def get(self, name: str) -> Validator | None:
+        return next((v for v in [*self.per_question, *self.on_survivors] if v.name == name), None)
 
     def run(self, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:
         for validator in self.per_question:
@@ -49,6 +47,20 @@ class ValidatorChain:
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {name: {"passed": c.get("passed", 0), "failed": c.get("failed", 0)} for name, c in self.counts.items()}
+
+
+def build_chain(names: list[str] | tuple[str, ...], tools: ChainTools) -> ValidatorChain:
+    """The validators `names` (registered names, in order), each made from `tools`; a validator whose
+    factory gives None (switched off by the config, or nothing to measure with) is left out."""
+    per_question, on_survivors = [], []
+    for name in names:
+        entry = VALIDATORS.get(name)
+        if entry is None:
+            raise ConfigError(f"unknown validator {name!r}; the registered ones are {', '.join(sorted(VALIDATORS))}")
+        v = entry.make(tools)
+        if v is not None:
+            (per_question if entry.every_candidate else on_survivors).append(v)
+    return ValidatorChain(per_question, on_survivors)
 
 
 def _safe_check(validator, questions: list[Question], ctx: Context) -> list[Verdict]:  # noqa: ANN001

@@ -14,10 +14,9 @@ import numpy as np
 
 from benchmint.embeddings import DIMENSION
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 
 
-@register("dedup")
 class DedupValidator:
     name = "dedup"
 

@@ -14,7 +14,7 @@ Missing replies are excluded from the rate and counted.
 from __future__ import annotations
 
 from benchmint.records import Question, Verdict
-from validators.base import Context, register
+from validators.base import Context
 from validators.judges import JudgePanel
 from validators.scoring import TargetResult, TargetRunner, pass_rate
 
@@ -35,7 +35,6 @@ def discrimination(results: list[TargetResult], strength: dict[str, float]) -> f
     return sum(bool(r.correct) for r in upper) / len(upper) - sum(bool(r.correct) for r in lower) / len(lower)
 
 
-@register("difficulty")
 class DifficultyValidator:
     name = "difficulty"
 

@@ -19,7 +19,7 @@ import unicodedata
 from rapidfuzz import fuzz
 
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 from validators.derivation import derivation_support
 from validators.support import answer_support
 
@@ -45,7 +45,6 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
-@register("grounding")
 class GroundingValidator:
     name = "grounding"
 

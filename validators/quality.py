@@ -7,7 +7,7 @@ import re
 
 from benchmint.quantities import parse_quantities
 from benchmint.records import Question, Verdict, normalize_text
-from validators.base import Context, register
+from validators.base import Context
 from validators.support import content_words
 
 # Phrases that tie a question to an excerpt the test-taker never sees.
@@ -30,7 +30,6 @@ _QUESTION_START = re.compile(
 _BAD_CHOICE = re.compile(r"^(all|none|both|neither) of the (above|choices|options)", re.I)
 
 
-@register("quality")
 class QualityValidator:
     name = "quality"
 

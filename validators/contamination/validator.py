@@ -9,7 +9,7 @@ from typing import Any
 from benchmint.embeddings import MODEL_NAME, Embedder
 from benchmint.records import Question, Verdict
 from corpora.reference.corpus import ReferenceCorpus
-from validators.base import Context, register
+from validators.base import Context
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Detection, Probe
@@ -17,7 +17,6 @@ from validators.contamination.index import INDEX_VERSION
 from validators.contamination.judge import JUDGE_PROMPT_VERSION, judge_label
 
 
-@register("contamination")
 class ContaminationValidator:
     """One verdict per question: passed when no known corpus holds it (nor a near copy or paraphrase)."""
 

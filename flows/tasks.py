@@ -1,0 +1,144 @@
+"""The Prefect tasks the flows run, and the wiring that hands them to the core (pipeline.wiring).
+
+Each task calls one function of the core; what Prefect adds is retries (an unexpected failure is
+retried once; a user error, a BenchmintError, fails at once), readable task-run names, and the
+artifacts a run shows in the UI (progress, the summary, the verdicts per validator, the changelog).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
+                               update_progress_artifact)
+from prefect.cache_policies import NONE as NO_CACHE
+
+from benchmint.config import BuildConfig
+from benchmint.errors import BenchmintError
+from benchmint.names import escape_undecodable
+from benchmint.records import Chunk, Document, Question, SkippedSource
+from generators.adaptive import AdaptiveAgent, RoundPlan
+from generators.base import GenerationStep, Generator
+from pipeline import refresh
+from pipeline.names import slug
+from pipeline.records import BuildSummary, StepOutcome
+from pipeline.report import summary_markdown
+from pipeline.steps import step_name
+from pipeline.wiring import Direct, generate_step, plan_round
+from validators.base import Context
+from validators.chain import ValidatorChain
+
+
+def transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
+    """Retry unexpected failures; a user error (BenchmintError) fails at once."""
+    exc = state.result(raise_on_failure=False)
+    return not isinstance(exc, BenchmintError)
+
+
+direct = Direct()
+
+
+@task(name="load-sources", cache_policy=NO_CACHE, retries=1, retry_condition_fn=transient)
+def load_sources_task(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+    return direct.load_sources(cfg)
+
+
+@task(name="load-feeds", cache_policy=NO_CACHE, retries=1, retry_condition_fn=transient)
+def load_feeds_task(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+    return direct.load_feeds(cfg)
+
+
+@task(name="chunk-documents", cache_policy=NO_CACHE)
+def chunk_task(docs: list[Document], max_tokens: int, overlap: int) -> list[Chunk]:
+    return direct.chunk(docs, max_tokens, overlap)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=transient)
+def generate_task(generator: Generator, step: GenerationStep) -> StepOutcome:
+    return generate_step(generator, step)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(chain: ValidatorChain, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:
+    return chain.run(candidates, ctx)
+
+
+@task(name="recheck-published", cache_policy=NO_CACHE)
+def recheck_task(keep: list[Question], contamination: Any, runner: Any, ctx: Context,
+                 cfg: BuildConfig) -> tuple[list[Question], list[Question]]:
+    return refresh.recheck(keep, contamination, runner, ctx, cfg)
+
+
+@task(cache_policy=NO_CACHE)
+def plan_round_task(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:
+    return plan_round(agent, questions, cfg)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
+                 titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
+                 parent: str | None | bool) -> str:
+    return direct.publish(cfg, accepted, rejected, manifest, titles, contexts, retired, parent)
+
+
+def report_summary(summary: BuildSummary, headline: str) -> None:
+    """The run's summary as a markdown artifact."""
+    create_markdown_artifact(markdown=summary_markdown(summary, headline), key=f"build-{slug(summary.name, 40)}",
+                             description=escape_undecodable(headline))
+
+
+class PrefectWiring:
+    """The core's steps as Prefect tasks (generation steps named by round, document and chunk), its
+    reports as artifacts."""
+
+    def __init__(self) -> None:
+        self._progress_id: Any = None
+
+    def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+        return load_sources_task(cfg)
+
+    def load_feeds(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+        return load_feeds_task(cfg)
+
+    def chunk(self, docs: list[Document], max_tokens: int, overlap: int) -> list[Chunk]:
+        return chunk_task(docs, max_tokens, overlap)
+
+    def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
+        return generate_task.with_options(task_run_name=step_name(step))(generator, step)
+
+    def validate(self, chain: ValidatorChain, candidates: list[Question],
+                 ctx: Context) -> tuple[list[Question], list[Question]]:
+        return validate_task(chain, candidates, ctx)
+
+    def recheck(self, keep: list[Question], contamination: Any, runner: Any, ctx: Context,
+                cfg: BuildConfig) -> tuple[list[Question], list[Question]]:
+        return recheck_task(keep, contamination, runner, ctx, cfg)
+
+    def plan_round(self, agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig, round_: int) -> RoundPlan:
+        return plan_round_task.with_options(task_run_name=f"plan-round-{round_}")(agent, questions, cfg)
+
+    def publish(self, cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
+                titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
+                parent: str | None | bool) -> str:
+        return publish_task(cfg, accepted, rejected, manifest, titles, contexts, retired, parent)
+
+    def progress_started(self, cfg: BuildConfig) -> None:
+        self._progress_id = create_progress_artifact(
+            progress=0.0, key=f"progress-{slug(cfg.name, 40)}",
+            description=f"{cfg.name}: accepted questions, as a share of the {cfg.questions} wanted")
+
+    def progress(self, percent: float) -> None:
+        if self._progress_id is not None:
+            update_progress_artifact(self._progress_id, progress=percent)
+
+    def published(self, cfg: BuildConfig, release: str, validators: dict[str, dict[str, int]]) -> None:
+        create_table_artifact(
+            key=f"validators-{slug(cfg.name, 40)}", description=f"{cfg.name}: candidates passed and failed per validator",
+            table=[{"validator": k, "passed": v["passed"], "failed": v["failed"]} for k, v in validators.items()])
+        create_markdown_artifact(markdown=(Path(release) / "CHANGELOG.md").read_text(encoding="utf-8"),
+                                 key=f"changelog-{slug(cfg.name, 40)}", description=f"{cfg.name} {Path(release).name}")
+
+    def report(self, summary: BuildSummary, headline: str) -> None:
+        report_summary(summary, headline)

@@ -1,0 +1,180 @@
+"""The typed outcome of a build: one record per round, the manifest (written into the release) and the
+summary (returned by the flow, shown by the CLI, rendered as the run's markdown artifact).
+
+The dictionaries these dump to keep the keys earlier releases have, since other code (the refresh,
+the catalog, the CLI) and tests read them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from benchmint.records import Question
+
+
+class Rec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StepOutcome(Rec):
+    """What one generation step gave: its candidates, or the reason it gave none."""
+
+    questions: list[Question] = Field(default_factory=list)
+    """The candidate questions the step wrote (not validated yet)."""
+    error: dict[str, str] | None = None
+    """A reply that was not usable: {"error": one line, "kind": the fault kind}; None when the step worked."""
+
+
+class RoundRecord(Rec):
+    """One round of generation and validation."""
+
+    round: int
+    """0 for the first round (and a plain build)."""
+    generated: int = 0
+    """Candidates written in the round."""
+    accepted: int = 0
+    """Candidates that passed every blocking validator."""
+    rejected: int = 0
+    """Candidates that failed one."""
+    rejected_by_validator: dict[str, int] = Field(default_factory=dict)
+    """Failed blocking verdicts, per validator."""
+    chunks: int = 0
+    """Generation steps taken (a multi-hop step counts once)."""
+    mean_target_pass_rate: float | None = None
+    """The targets' mean pass rate on the round's measured questions (None: none measured)."""
+    measured: int = 0
+    """Questions the targets answered (those the pass rate is the mean of)."""
+    completion_tokens: int = 0
+    """Completion tokens the round spent, every role."""
+    patterns: list[str] | None = None
+    """An adaptive round (after the first): the failure patterns the agent named."""
+    kinds: list[str] | None = None
+    """An adaptive round: the question shapes it used."""
+    multi_hop: float | None = None
+    """An adaptive round: its share of multi-hop steps."""
+    shape_pass_rates: dict[str, float] | None = None
+    """An adaptive round: the measured pass rate per shape it planned from."""
+    error: str | None = None
+    """An adaptive round whose patterns could not be named: why (the round went on with the mix alone)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.model_dump()
+        for key in ("patterns", "kinds", "multi_hop", "shape_pass_rates", "error"):
+            if out[key] is None:
+                del out[key]
+        return out
+
+    def brief(self) -> dict[str, Any]:
+        """What the summary shows of a round."""
+        return {k: getattr(self, k) for k in ("round", "generated", "accepted", "mean_target_pass_rate")}
+
+
+class Manifest(Rec):
+    """What the release's manifest.json records of the build (release.publish adds the name, version,
+    parent, content hash and dates)."""
+
+    config: dict[str, Any]
+    """The build config, secrets left out (BuildConfig.public_dict)."""
+    sources: dict[str, Any]
+    """The documents read (id, title, source, format, size, date), the feeds, skipped sources, chunk counts."""
+    models: dict[str, str]
+    """Model label by role (generator, target1.., judge1.., contamination_judge)."""
+    targets: list[str]
+    """The models under test."""
+    judges: list[str]
+    """The judge panel."""
+    rounds: list[dict[str, Any]]
+    """One RoundRecord per round, as a dict."""
+    stopped_because: str
+    """Why generation stopped: the question count, the token budget, the chunks or the rounds."""
+    missing: dict[str, int]
+    """Target replies and judge votes that never came (failed steps of the validators)."""
+    refresh_fingerprint: str
+    """What besides the documents decides which published questions stay (pipeline.refresh)."""
+    contamination: dict[str, Any]
+    """The contamination check: enabled, the corpora and their sizes."""
+    prompts: dict[str, str]
+    """Prompt id -> version, every prompt used."""
+    validators: dict[str, dict[str, int]]
+    """Verdicts passed and failed per validator."""
+    rejections_by_validator: dict[str, int]
+    """Rejected questions per failed blocking validator."""
+    generated: int
+    """Candidates written."""
+    model_output_errors: list[dict[str, Any]]
+    """Generation steps whose reply was not usable: chunk id, round, error, fault kind."""
+    faults: dict[str, Any]
+    """Faulty replies per kind, failed steps per role."""
+    token_usage: dict[str, dict[str, Any]]
+    """Calls, cache hits and tokens per role."""
+    timing: dict[str, float]
+    """Seconds: the whole run (total_s) and in model calls (model_s)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class RetiredEntry(Rec):
+    """A question a refresh took out, and why."""
+
+    id: str
+    question: str
+    reason: str | None
+
+
+class BuildSummary(Rec):
+    """What a build or refresh did, for the caller (the CLI prints it) and the run's artifact."""
+
+    name: str
+    """The benchmark."""
+    kind: str = "build"
+    """"build" or "refresh"."""
+    accepted: int = 0
+    """Questions in the release (kept + added)."""
+    rejected: int = 0
+    """Candidates rejected (with the ones beyond the requested count)."""
+    generated: int = 0
+    """Candidates written."""
+    added: int = 0
+    """Questions new in this release."""
+    kept: int = 0
+    """Published questions a refresh kept."""
+    retired: list[RetiredEntry] = Field(default_factory=list)
+    """Published questions a refresh retired."""
+    skipped: list[dict[str, Any]] = Field(default_factory=list)
+    """Sources that could not be read: source and reason."""
+    rejections_by_validator: dict[str, int] = Field(default_factory=dict)
+    """Rejected questions per failed blocking validator."""
+    token_usage: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Calls, cache hits and tokens per role."""
+    chunks_used: int = 0
+    """Chunks generation used."""
+    chunks: int = 0
+    """Chunks of all documents."""
+    rounds: list[dict[str, Any]] = Field(default_factory=list)
+    """Per round: round, generated, accepted, mean target pass rate."""
+    missing: dict[str, int] = Field(default_factory=dict)
+    """Target replies and judge votes that never came."""
+    stopped_because: str = ""
+    """Why generation stopped."""
+    release: str | None = None
+    """The folder published; None when nothing was."""
+    version: str | None = None
+    """The version published (or, for an unchanged refresh, the version that stays)."""
+    refreshed_from: str | None = None
+    """A refresh: the version it started from."""
+    message: str | None = None
+    """A refresh that found nothing to do: what it compared."""
+    faults: dict[str, int] | None = None
+    """Faulty replies per kind."""
+    timing: dict[str, float] | None = None
+    """Seconds: total_s and model_s."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.model_dump()
+        for key in ("version", "refreshed_from", "message", "faults", "timing"):
+            if out[key] is None:
+                del out[key]
+        return out

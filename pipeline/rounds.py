@@ -1,0 +1,163 @@
+"""The rounds of a build: plan each round's steps, generate a batch of steps concurrently, validate it,
+and stop at the question count, the token budget, the last chunk or the last round.
+
+Concurrency and determinism: a batch (`generation.batch_chunks` steps) is the unit of work. Its steps
+run at once on a thread pool, as many at a time as the generator's endpoint takes (its client's
+`concurrency`: `max_concurrency` of the model entry; 1 for an embedded model served one request at
+a time), and their candidates are taken in plan order. What a step asks depends only on what was
+validated before its batch, and the stop rules are checked between batches, so a stop never cuts a
+batch: every step of a started batch finishes and is used, in plan order, and no step of a later
+batch starts. The same inputs and seed give the same release at any concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from benchmint import progress
+from benchmint.config import BuildConfig
+from benchmint.llm import ModelPool
+from benchmint.records import Chunk, Question
+from generators.adaptive import AdaptiveAgent, RoundPlan
+from generators.base import GenerationStep, Generator
+from generators.multi_hop import MultiHopGenerator, pair_chunks
+from generators.single_hop import SingleHopGenerator
+from pipeline.concurrent import run_in_plan_order
+from pipeline.records import RoundRecord, StepOutcome
+from pipeline.steps import COMPUTED, as_generation_steps, chunks_with_quantities, plan_steps
+from pipeline.wiring import Wiring
+from validators.base import Context
+from validators.chain import ValidatorChain
+
+
+def completion_tokens(pool: ModelPool) -> int:
+    return int(sum(u["completion_tokens"] for u in pool.usage.as_dict().values()))
+
+
+@dataclass
+class Generation:
+    """What the rounds produced."""
+
+    accepted: list[Question] = field(default_factory=list)
+    rejected: list[Question] = field(default_factory=list)
+    generated: int = 0
+    output_errors: list[dict[str, object]] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)  # chunk ids a step was written from
+    prompts: dict[str, str] = field(default_factory=dict)
+    rounds: list[RoundRecord] = field(default_factory=list)
+    stop: str = ""
+
+
+class RoundLoop:
+    def __init__(self, cfg: BuildConfig, wiring: Wiring, pool: ModelPool, ctx: Context, chain: ValidatorChain,
+                 chunks: list[Chunk], all_chunks: list[Chunk], log: logging.Logger | logging.LoggerAdapter):
+        self.cfg, self.wiring, self.pool, self.ctx, self.chain, self.log = cfg, wiring, pool, ctx, chain, log
+        self.chunks, self.all_chunks = chunks, all_chunks
+        gen = pool["generator"]
+        self.single = SingleHopGenerator(gen, cfg.generation.questions_per_chunk, cfg.generation.kinds, cfg.seed)
+        self.multi = MultiHopGenerator(gen, max(1, cfg.generation.questions_per_chunk - 1), cfg.seed)
+        self.agent = (AdaptiveAgent(gen, cfg.adaptive.sample, tactics=cfg.adaptive.tactics)
+                      if cfg.adaptive.rounds > 1 else None)
+        self.concurrency = max(1, getattr(gen, "concurrency", 1))
+        self.out = Generation(prompts=self.single.prompts())
+        self._pairs: dict[str, Chunk] | None = None
+        self._quantities: set[str] | None = None  # chunks with like quantities, found once when a plan computes numbers
+
+    def generator_for(self, step: GenerationStep) -> Generator:
+        return self.multi if step.hops > 1 else self.single
+
+    def run(self) -> Generation:
+        cfg, rep = self.cfg, progress.current.get()
+        plan = RoundPlan(kinds=list(cfg.generation.kinds), multi_hop=cfg.generation.multi_hop)
+        if self.chunks:
+            self.wiring.progress_started(cfg)
+        for r in range(cfg.adaptive.rounds if self.chunks else 0):
+            if r > 0 and self.agent is not None:
+                rep.stage(f"round {r}: naming the failure patterns")
+                plan = self.wiring.plan_round(self.agent, self.seen(), cfg, r)
+                self.pool.check()
+            steps = self.plan(r, plan)
+            rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
+            rnd = self.run_round(r, plan, steps)
+            self.out.rounds.append(rnd)
+            self.log.info("round %d: %s", r, rnd.as_dict())
+            if self.out.stop:
+                break
+        self.out.stop = self.out.stop or ("no new document" if not self.chunks else "chunks exhausted"
+                                          if cfg.adaptive.rounds == 1 else f"{cfg.adaptive.rounds} rounds done")
+        return self.out
+
+    def seen(self) -> list[Question]:
+        return self.out.accepted + self.out.rejected
+
+    def plan(self, r: int, plan: RoundPlan) -> list[tuple[Chunk, str, Chunk | None]]:
+        """The round's (chunk, kind, partner) steps: each adaptive round starts its own plan's turns, in its
+        order (untried shapes first)."""
+        cfg = self.cfg
+        if COMPUTED in plan.kinds and self._quantities is None:
+            self._quantities = chunks_with_quantities(self.chunks)
+        if r == 0 or self.agent is None:
+            round_chunks = self.chunks if cfg.adaptive.rounds == 1 else self.chunks[: cfg.adaptive.chunks_per_round]
+        else:
+            round_chunks = self.agent.pick_chunks(self.chunks, self.seen(), self.out.used, cfg.adaptive.chunks_per_round,
+                                                  prefer=self._quantities if COMPUTED in plan.kinds else None)
+        if plan.multi_hop > 0 and self._pairs is None:
+            self._pairs = {a: self.ctx.chunks[b] for a, b in pair_chunks(self.all_chunks, self.ctx.embedder).items()}
+        return plan_steps(round_chunks, plan, self._pairs or {}, self._quantities)
+
+    def run_round(self, r: int, plan: RoundPlan, planned: list[tuple[Chunk, str, Chunk | None]]) -> RoundRecord:
+        cfg, out = self.cfg, self.out
+        tokens0 = completion_tokens(self.pool)
+        rnd = RoundRecord(round=r)
+        rejected_by: Counter = Counter()
+        rates: list[float] = []
+        size = cfg.generation.batch_chunks
+        for b in range(0, len(planned), size):
+            steps = as_generation_steps(planned[b: b + size], self.ctx.documents, r, plan, self.seen())
+            candidates = self.generate_batch(steps, rnd)
+            out.generated += len(candidates)
+            ok, bad = self.wiring.validate(self.chain, candidates, self.ctx)
+            self.pool.check()
+            out.accepted.extend(ok)
+            out.rejected.extend(bad)
+            rnd.generated += len(candidates)
+            rnd.accepted += len(ok)
+            rnd.rejected += len(bad)
+            rejected_by.update(v.validator for q in bad for v in q.verdicts if v.blocking and not v.passed)
+            rates += [q.pass_rate for q in candidates if q.pass_rate is not None]
+            progress.current.get().advance(min(len(out.accepted), cfg.questions), cfg.questions, len(out.used),
+                                           len(self.chunks))
+            self.wiring.progress(min(100.0, 100.0 * len(out.accepted) / cfg.questions))
+            if len(out.accepted) >= cfg.questions:
+                out.stop = f"{cfg.questions} questions accepted"
+                break
+            if cfg.adaptive.max_tokens and completion_tokens(self.pool) >= cfg.adaptive.max_tokens:
+                out.stop = f"token budget of {cfg.adaptive.max_tokens} completion tokens spent"
+                break
+        rnd.rejected_by_validator = dict(rejected_by)
+        rnd.mean_target_pass_rate = round(sum(rates) / len(rates), 4) if rates else None
+        rnd.measured = len(rates)
+        rnd.completion_tokens = completion_tokens(self.pool) - tokens0
+        if r > 0 and self.agent is not None:
+            rnd = rnd.model_copy(update=self.agent.describe(plan))
+        return rnd
+
+    def generate_batch(self, steps: list[GenerationStep], rnd: RoundRecord) -> list[Question]:
+        """The batch's steps at once (up to the endpoint's concurrency); their candidates in plan order."""
+        def work(step: GenerationStep) -> StepOutcome:
+            return self.wiring.generate(self.generator_for(step), step)
+
+        def after(step: GenerationStep, outcome: StepOutcome) -> None:
+            self.out.prompts.update(self.generator_for(step).prompt_versions(step))
+            self.out.used.update(c.id for c in step.chunks)
+            rnd.chunks += 1
+            if outcome.error:
+                head, doc = step.chunks[0], step.documents[0]
+                self.log.warning("chunk %s of %s: %s", head.index, doc.title, outcome.error["error"])
+                self.out.output_errors.append({"chunk_id": head.id, "round": step.round, **outcome.error})
+            self.pool.check()  # the circuit breaker: an endpoint that failed too many steps in a row stops the build
+
+        outcomes = run_in_plan_order(steps, work, self.concurrency, after)
+        return [q for o in outcomes for q in o.questions]

@@ -1,0 +1,105 @@
+"""How the core runs its steps. `flows/` passes a wiring whose calls are Prefect tasks (retries,
+task-run names) and whose reports are artifacts; `Direct` runs the same steps as plain calls, so the
+whole pipeline runs, and is tested, without Prefect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from benchmint.config import BuildConfig
+from benchmint.errors import ModelFault, ModelOutputError
+from benchmint.records import Chunk, Document, Question, SkippedSource
+from benchmint.release import publish
+from corpora.chunking import chunk_documents
+from corpora.documents import load_documents
+from corpora.feeds import load_feeds, parse_since
+from generators.adaptive import AdaptiveAgent, RoundPlan
+from generators.base import GenerationStep, Generator
+from pipeline import refresh
+from pipeline.records import BuildSummary, StepOutcome
+from validators.base import Context
+from validators.chain import ValidatorChain
+
+
+def generate_step(generator: Generator, step: GenerationStep) -> StepOutcome:
+    """One step's questions; a reply that is not usable is recorded (error and fault kind), not raised."""
+    try:
+        return StepOutcome(questions=generator.generate(step))
+    except (ModelOutputError, ModelFault) as exc:
+        return StepOutcome(error={"error": str(exc), "kind": exc.kind})
+
+
+def plan_round(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:
+    return agent.plan(questions, list(cfg.generation.kinds), cfg.generation.multi_hop)
+
+
+class Wiring(Protocol):
+    def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]: ...
+    def load_feeds(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]: ...
+    def chunk(self, docs: list[Document], max_tokens: int, overlap: int) -> list[Chunk]: ...
+    def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome: ...
+    def validate(self, chain: ValidatorChain, candidates: list[Question],
+                 ctx: Context) -> tuple[list[Question], list[Question]]: ...
+    def recheck(self, keep: list[Question], contamination: Any, runner: Any, ctx: Context,
+                cfg: BuildConfig) -> tuple[list[Question], list[Question]]: ...
+    def plan_round(self, agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig, round_: int) -> RoundPlan: ...
+    def publish(self, cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
+                titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
+                parent: str | None | bool) -> str: ...
+
+    def progress_started(self, cfg: BuildConfig) -> None:
+        """Generation starts (a progress bar: accepted questions as a share of those wanted)."""
+
+    def progress(self, percent: float) -> None: ...
+
+    def published(self, cfg: BuildConfig, release: str, validators: dict[str, dict[str, int]]) -> None:
+        """A release was published: its changelog and the verdicts per validator."""
+
+    def report(self, summary: BuildSummary, headline: str) -> None:
+        """The run's summary (published or not)."""
+
+
+class Direct:
+    """Every step a plain call; no artifacts."""
+
+    def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+        return load_documents(cfg.sources, cfg.loader.max_file_mb, cfg.loader.max_file_seconds) if cfg.sources else ([], [])
+
+    def load_feeds(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
+        return load_feeds(cfg.feeds, parse_since(cfg.since), cfg.resolved_cache_dir(), policy=cfg.feed_policy)
+
+    def chunk(self, docs: list[Document], max_tokens: int, overlap: int) -> list[Chunk]:
+        return chunk_documents(docs, max_tokens, overlap)
+
+    def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
+        return generate_step(generator, step)
+
+    def validate(self, chain: ValidatorChain, candidates: list[Question],
+                 ctx: Context) -> tuple[list[Question], list[Question]]:
+        return chain.run(candidates, ctx)
+
+    def recheck(self, keep: list[Question], contamination: Any, runner: Any, ctx: Context,
+                cfg: BuildConfig) -> tuple[list[Question], list[Question]]:
+        return refresh.recheck(keep, contamination, runner, ctx, cfg)
+
+    def plan_round(self, agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig, round_: int) -> RoundPlan:
+        return plan_round(agent, questions, cfg)
+
+    def publish(self, cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
+                titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
+                parent: str | None | bool) -> str:
+        return str(publish(Path(cfg.output_dir), cfg.name, accepted, rejected, manifest, titles, contexts, retired,
+                           parent))
+
+    def progress_started(self, cfg: BuildConfig) -> None:
+        pass
+
+    def progress(self, percent: float) -> None:
+        pass
+
+    def published(self, cfg: BuildConfig, release: str, validators: dict[str, dict[str, int]]) -> None:
+        pass
+
+    def report(self, summary: BuildSummary, headline: str) -> None:
+        pass

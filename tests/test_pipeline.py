@@ -1,0 +1,237 @@
+"""The Prefect-free core (pipeline/): the refresh rules, the round planner, the ordered concurrent
+steps, the chain built by name, the manifest and summary records and their markdown. No model, no
+Prefect: real records and real threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from benchmint.config import BuildConfig, ModelSpec
+from benchmint.errors import ConfigError, EndpointDown
+from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
+from generators.adaptive import RoundPlan
+from pipeline.concurrent import run_in_plan_order
+from pipeline.manifest import cap
+from pipeline.records import BuildSummary, RoundRecord
+from pipeline.refresh import diff_documents, nothing_to_recheck, refresh_fingerprint, retire_rule
+from pipeline.report import summary_markdown
+from pipeline.rounds import Generation
+from pipeline.steps import as_generation_steps, interleave, plan_steps, step_name
+from validators.base import ChainTools
+from validators.chain import DEFAULT_CHAIN, build_chain
+from validators.scoring import TargetResult
+
+PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 litres per minute at idle."
+SEAL = "Maintenance crews replace the Orrin-7 seals every 1,800 operating hours."
+
+
+def doc(i: str, text: str, title: str = "") -> Document:
+    return Document(id=i, title=title or f"Doc {i}", source=f"{i}.md", text=text, format="md")
+
+
+def chunk(d: Document, index: int = 0) -> Chunk:
+    return Chunk(id=f"{d.id}-c{index}", document_id=d.id, index=index, start=0, end=len(d.text), text=d.text,
+                 n_tokens=20)
+
+
+def question(text: str, answer: str, d: Document, pass_rate: float | None = None) -> Question:
+    return Question(id=question_id(text, answer), question=text, answer=answer, kind="open",
+                    citations=[Citation(quote=d.text[:40], chunk_id=f"{d.id}-c0", document_id=d.id)],
+                    document_ids=[d.id], chunk_ids=[f"{d.id}-c0"], generator_model="m", prompt_id="single_hop",
+                    prompt_version="1", pass_rate=pass_rate)
+
+
+def result(target: str, correct: bool | None) -> TargetResult:
+    return TargetResult(target=target, mode="with_document", reply=None if correct is None else "x",
+                        correct=correct, method="exact")
+
+
+# --------------------------------------------------------------------------- refresh rules
+
+
+def test_the_retire_rule_retires_contaminated_and_saturated_questions_only():
+    d = doc("a", PUMP)
+    clean, dirty, easy, mixed, unmeasured = (question(f"Question {n} about the pump?", n, d) for n in "abcde")
+    contamination = [Verdict(validator="contamination", passed=True), Verdict(validator="contamination", passed=False,
+                     reason="matches mmlu item 12"), None, None, None]
+    results = {easy.id: [result("t1", True), result("t2", True), result("t3", None)],  # a missing reply is not a vote
+               mixed.id: [result("t1", True), result("t2", False)],
+               unmeasured.id: [result("t1", None)]}
+    kept, retired = retire_rule([clean, dirty, easy, mixed, unmeasured], contamination, results)
+    assert [q.id for q in kept] == [clean.id, mixed.id, unmeasured.id]
+    assert [q.id for q in retired] == [dirty.id, easy.id]
+    assert retired[0].retired_reason == "contaminated: matches mmlu item 12"
+    assert retired[1].retired_reason == "saturated: every target answers it (t1, t2)"
+    assert dirty.retired_reason == ""  # the published record is not changed in place
+
+
+def test_the_document_diff_retires_questions_of_changed_documents_and_writes_only_from_new_ones():
+    a, b, b2, c = doc("a", PUMP), doc("b", SEAL), doc("b2", SEAL + " Edited."), doc("c", "A new page.")
+    manifest = {"sources": {"documents": [{"id": "a", "title": "Pump", "source": "pump.md"},
+                                          {"id": "b", "title": "Seals", "source": "seals.md"}]}}
+    qa, qb = question("How fast is the pump?", "340", a), question("When are seals replaced?", "1,800 hours", b)
+    diff = diff_documents(manifest, [a, b2, c], [qa, qb])
+    assert diff.new == {"b2", "c"} and set(diff.gone) == {"b"} and diff.changed
+    assert diff.keep == [qa]
+    assert [q.id for q in diff.retire] == [qb.id]
+    assert diff.retire[0].retired_reason == "its document 'Seals' (seals.md) was removed or changed"
+    same = diff_documents(manifest, [a, b], [qa, qb])
+    assert not same.changed and same.keep == [qa, qb] and not same.retire
+
+
+def test_the_fingerprint_follows_targets_and_corpus_files_and_decides_nothing_to_recheck(tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text('{"question": "q", "answer": "a"}\n')
+    cfg = BuildConfig(name="t", sources=["x"], cache_dir=str(tmp_path / "cache"),
+                      contamination={"references": [str(ref)]})
+    fp = refresh_fingerprint(cfg)
+    assert fp == refresh_fingerprint(cfg.model_copy())
+    other = cfg.model_copy(update={"models": cfg.models.model_copy(update={
+        "targets": [ModelSpec(model="m", base_url="http://127.0.0.1:1/v1")]})})
+    assert refresh_fingerprint(other) != fp
+    ref.write_text('{"question": "q", "answer": "a"}\n{"question": "q2", "answer": "b"}\n')  # the corpus grew
+    assert refresh_fingerprint(cfg) != fp
+    d = doc("a", PUMP)
+    manifest = {"sources": {"documents": [{"id": "a", "title": "Pump", "source": "pump.md"}]},
+                "refresh_fingerprint": refresh_fingerprint(cfg)}
+    assert nothing_to_recheck(diff_documents(manifest, [d], []), manifest, cfg)
+    assert not nothing_to_recheck(diff_documents(manifest, [d, doc("b", SEAL)], []), manifest, cfg)
+    assert not nothing_to_recheck(diff_documents(manifest, [d], []), manifest, other)
+
+
+# --------------------------------------------------------------------------- round planning
+
+
+def test_round_planning_interleaves_documents_and_spreads_multi_hop_steps():
+    a, b = doc("a", PUMP, "Pump manual"), doc("b", SEAL, "Seal notes")
+    chunks = interleave([a, b], [chunk(a, 0), chunk(a, 1), chunk(a, 2), chunk(b, 0)])
+    assert [c.id for c in chunks] == ["a-c0", "b-c0", "a-c1", "a-c2"]
+    pairs = {c.id: chunks[(i + 1) % 4] for i, c in enumerate(chunks)}
+    plan = RoundPlan(kinds=["open", "mcq"], multi_hop=0.5)
+    planned = plan_steps(chunks, plan, pairs)
+    assert [k for _, k, _ in planned] == ["multi_hop", "open", "multi_hop", "mcq"]
+    assert planned[0][2].id == "b-c0" and planned[1][2] is None
+    plan.focus = "The targets miss units."
+    asked = question("How fast is the pump at idle?", "12", a)
+    steps = as_generation_steps(planned, {"a": a, "b": b}, 1, plan, [asked])
+    assert [s.hops for s in steps] == [2, 1, 2, 1]
+    assert steps[0].documents == [a, b] and steps[0].round == 1
+    assert "The targets miss units." in steps[1].focus
+    assert "How fast is the pump at idle?" in steps[0].focus  # a-c0 was asked about already
+    assert "How fast is the pump at idle?" not in steps[1].focus  # b-c0 was not
+    assert as_generation_steps(planned, {"a": a, "b": b}, 0, plan, [asked])[0].focus == ""  # round 0: no focus
+    assert step_name(steps[0]) == "generate-r1-pump-manual-c0+seal-notes-c0"
+    assert step_name(steps[1]) == "generate-r1-seal-notes-c0"
+
+
+# --------------------------------------------------------------------------- concurrent steps
+
+
+def test_steps_run_at_most_max_workers_at_once_and_come_back_in_plan_order():
+    running, peak, lock = 0, 0, threading.Lock()
+    finished: list[int] = []
+
+    def work(i: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05 * (8 - i))  # later steps finish first
+        with lock:
+            running -= 1
+            finished.append(i)
+        return i * i
+
+    seen: list[int] = []
+    out = run_in_plan_order(list(range(8)), work, 3, lambda s, r: seen.append(s))
+    assert out == [i * i for i in range(8)] and seen == list(range(8))
+    assert peak == 3
+    assert finished != sorted(finished)  # they did finish out of order
+
+
+def test_a_stop_mid_batch_cancels_the_steps_not_started_and_lets_running_ones_finish():
+    started: list[int] = []
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> int:
+        with lock:
+            started.append(i)
+        time.sleep(0.05)
+        with lock:
+            done.append(i)
+        return i
+
+    def breaker(step: int, r: int) -> None:
+        if step == 1:
+            raise EndpointDown("model endpoint x failed 2 steps in a row")
+
+    with pytest.raises(EndpointDown):
+        run_in_plan_order(list(range(20)), work, 2, breaker)
+    assert sorted(done) == sorted(started)  # nothing left running behind the caller's back
+    assert len(started) < 20  # the rest never started
+
+
+def test_one_worker_runs_in_the_callers_thread():
+    caller = threading.get_ident()
+    assert run_in_plan_order([1, 2], lambda s: threading.get_ident(), 1) == [caller, caller]
+
+
+# --------------------------------------------------------------------------- the chain by name
+
+
+def test_the_chain_is_built_by_name_and_leaves_out_what_the_config_switches_off():
+    cfg = BuildConfig(name="t", sources=["x"], contamination={"enabled": False})
+    chain = build_chain(DEFAULT_CHAIN, ChainTools(config=cfg))  # no targets: nothing to measure with
+    assert [v.name for v in chain.per_question] == ["grounding", "quality"]
+    assert [v.name for v in chain.on_survivors] == ["dedup"]
+    assert chain.get("dedup") is chain.on_survivors[0] and chain.get("difficulty") is None
+    with pytest.raises(ConfigError, match="unknown validator 'grounded'; the registered ones are answerability"):
+        build_chain(["grounded"], ChainTools(config=cfg))
+
+
+# --------------------------------------------------------------------------- records
+
+
+def test_questions_beyond_the_count_are_rejected_with_a_budget_verdict():
+    d = doc("a", PUMP)
+    qs = [question(f"Pump question {i}?", str(i), d) for i in range(5)]
+    gen = Generation(accepted=list(qs), rejected=[])
+    accepted, rejected = cap(gen, 3)
+    assert accepted == qs[:3] and rejected == qs[3:]
+    assert rejected[0].verdicts[-1].validator == "budget" and not rejected[0].passed()
+    assert rejected[0].verdicts[-1].reason == "passed every validator, beyond the requested 3 questions"
+
+
+def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
+    first = RoundRecord(round=0, generated=4, accepted=2, rejected=2, mean_target_pass_rate=None)
+    assert set(first.as_dict()) == {"round", "generated", "accepted", "rejected", "rejected_by_validator", "chunks",
+                                    "mean_target_pass_rate", "measured", "completion_tokens"}
+    later = first.model_copy(update={"round": 1, "patterns": ["units"], "kinds": ["mcq"], "multi_hop": 0.0,
+                                     "shape_pass_rates": {"mcq": 0.5}})
+    assert later.as_dict()["patterns"] == ["units"] and "error" not in later.as_dict()
+    assert later.brief() == {"round": 1, "generated": 4, "accepted": 2, "mean_target_pass_rate": None}
+
+
+def test_the_summary_renders_as_markdown_with_what_was_skipped_and_spent():
+    s = BuildSummary(name="pumps", accepted=3, rejected=5, generated=8, chunks_used=4, chunks=6,
+                     rejections_by_validator={"quality": 1, "grounding": 4},
+                     rounds=[{"round": 0, "generated": 8, "accepted": 3, "mean_target_pass_rate": 0.25}],
+                     missing={"target_replies": 2, "judge_votes": 0},
+                     skipped=[{"source": "/docs/caf\udce9.md", "reason": "not UTF-8"}],
+                     token_usage={"generator": {"calls": 4, "cache_hits": 1, "prompt_tokens": 900,
+                                                "completion_tokens": 300}})
+    md = summary_markdown(s, "published outputs/pumps/v1")
+    lines = md.splitlines()
+    assert lines[0] == "# benchmint build: pumps" and "**published outputs/pumps/v1**" in lines
+    assert "| 3 | 5 | 8 | 4 / 6 |" in lines
+    assert lines.index("| grounding | 4 |") < lines.index("| quality | 1 |")  # sorted by validator
+    assert "| 0 | 8 | 3 | 0.25 |" in lines
+    assert "Missing: 2 target replies, 0 judge votes." in lines
+    assert "- `/docs/caf\\xe9.md`: not UTF-8" in lines  # the undecodable byte escaped, not dropped
+    assert "- generator: 4 calls, 1 cached, 900 prompt + 300 completion tokens" in lines
+    d = s.as_dict()
+    assert d["release"] is None and "version" not in d and "timing" not in d
