@@ -16,9 +16,9 @@ from benchmint.config import BuildConfig
 from benchmint.records import Document, SkippedSource
 from benchmint.release import versions
 from benchmint.runlock import run_lock
-from pipeline import build
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import PrefectWiring
+from pipeline import build
 
 
 def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:

@@ -31,10 +31,17 @@ from benchmint.errors import SourceError
 from benchmint.llm import ModelClient, ModelPool
 from benchmint.modelspec import ModelSpec, parse_model_ref
 from benchmint.records import Question
-from pipeline.evaluation import (board_title, by_model, leaderboard_table, load_release, resolve_release,
-                                 save_leaderboard, write_evals)
-from pipeline.names import slug
 from flows.secret_safe import safe_model_params, secret_safe_flow
+from pipeline.evaluation import (
+    board_title,
+    by_model,
+    leaderboard_table,
+    load_release,
+    resolve_release,
+    save_leaderboard,
+    write_evals,
+)
+from pipeline.names import slug
 from validators.judges import JudgePanel
 from validators.scoring import Mode, TargetResult, TargetRunner
 

@@ -32,11 +32,11 @@ from prefect import get_run_logger
 from benchmint import progress
 from benchmint.names import bench_dir_inside
 from benchmint.runlock import run_lock
-from pipeline.records import BuildSummary
-from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
 from flows.build import load_all, run_build
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import report_summary
+from pipeline.records import BuildSummary
+from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
 
 
 @secret_safe_flow(safe_config_params, name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
-                               update_progress_artifact)
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint.config import BuildConfig

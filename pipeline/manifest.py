@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from benchmint.config import BuildConfig, ModelSpec
+from benchmint.config import BuildConfig
+from benchmint.modelspec import ModelSpec
 from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
 from pipeline.records import BuildSummary, Manifest, RetiredEntry
 from pipeline.refresh import refresh_fingerprint

@@ -20,7 +20,7 @@ from benchmint.config import BuildConfig
 from benchmint.errors import SourceError
 from benchmint.records import Document, Question, Verdict
 from benchmint.release import read_questions, versions
-from corpora.reference import read_registry
+from corpora.reference.registry import read_registry
 from validators.scoring import TargetResult
 
 

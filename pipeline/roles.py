@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from benchmint import progress
-from benchmint.config import BuildConfig, ModelSpec
+from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError
 from benchmint.local_server import default_targets
+from benchmint.modelspec import ModelSpec
 
 
 def model_roles(cfg: BuildConfig) -> dict[str, ModelSpec]:

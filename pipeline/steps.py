@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
+from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Document, Question
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep
 from pipeline.names import slug
-from validators.grounding import like_quantities
 
 COMPUTED = "numeric:computed"
 MULTI_HOP = "multi_hop"

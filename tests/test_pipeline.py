@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from benchmint.config import BuildConfig, ModelSpec
+from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError, EndpointDown
+from benchmint.modelspec import ModelSpec
 from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
 from generators.adaptive import RoundPlan
 from pipeline.concurrent import run_in_plan_order

@@ -12,9 +12,9 @@ from benchmint.errors import ConfigError
 from benchmint.prompts import load_tactics
 from benchmint.quantities import like_quantities
 from benchmint.records import Chunk, Citation, Document, Question, question_id
-from pipeline.steps import plan_steps
 from generators.adaptive import AdaptiveAgent, RoundPlan, shape
 from generators.single_hop import SingleHopGenerator
+from pipeline.steps import plan_steps
 from tests.test_validators import q
 from validators.base import Context
 from validators.difficulty import gold_shown

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from validators.answerability import AnswerabilityValidator
 from validators.base import ChainTools, register
-from validators.contamination import ContaminationValidator
+from validators.contamination.validator import ContaminationValidator
 from validators.contamination_setup import contamination_validator
 from validators.dedup import DedupValidator
 from validators.difficulty import DifficultyValidator

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import validators.builtin  # noqa: F401 - registers the built-in validators by name
 from benchmint.errors import ConfigError, EndpointDown
 from benchmint.records import Question, Verdict
-import validators.builtin  # noqa: F401 - registers the built-in validators by name
 from validators.base import VALIDATORS, ChainTools, Context, Validator
 
 DEFAULT_CHAIN = ("grounding", "quality", "contamination", "dedup", "answerability", "difficulty")
