@@ -1,8 +1,8 @@
 """Concurrency against a latency-bound endpoint: does a build's wall time fall with max_concurrency?
 
 A build of 48 generation steps (examples/docs in 48 chunks, one question per chunk, contamination off:
-its index is a one-off cost cached across runs that would skew the first level; grounding, quality and
-dedup run as usual) whose generator is bench/latency_endpoint.py: replies recorded from a real
+its index is a one-off cost cached across runs that would skew the first level; quality and dedup run as
+usual, grounding with its bars lowered for SmolLM2's loose quotes) whose generator is bench/latency_endpoint.py: replies recorded from a real
 SmolLM2 run, each after a fixed 2 s. At each max_concurrency level it reports the wall time of the
 build, the model requests, the ideal (steps x delay / concurrency + the non-model time measured at
 concurrency 1), the ratio to it (goal <= 1.25) and the release's content hash (goal: one hash).
@@ -50,6 +50,9 @@ def build_config(url: str, concurrency: int, tmp: Path) -> dict:
         # a batch as wide as the widest level, so a batch never caps the steps in flight
         "generation": {"questions_per_chunk": 1, "kinds": ["open", "mcq"], "batch_chunks": 16},
         "contamination": {"enabled": False},
+        # SmolLM2's quotes are seldom verbatim: grounding (no model call) still runs, with its bars lowered so
+        # that the release is not empty and has a content hash to compare
+        "grounding": {"min_ratio": 0, "min_words": 1, "min_answer_support": 0},
     }
 
 
