@@ -1,11 +1,13 @@
 """Concurrency against a latency-bound endpoint: does a build's wall time fall with max_concurrency?
 
-A build of 48 generation steps (examples/docs in 48 chunks, one question per chunk, contamination off:
-its index is a one-off cost cached across runs that would skew the first level; grounding, quality and
-dedup run as usual) whose generator is bench/latency_endpoint.py: replies recorded from a real
-SmolLM2 run, each after a fixed 2 s. At each max_concurrency level it reports the wall time of the
-build, the model requests, the ideal (steps x delay / concurrency + the non-model time measured at
-concurrency 1), the ratio to it (goal <= 1.25) and the release's content hash (goal: one hash).
+A build of 48 generation steps (examples/docs in 48 chunks, one question per chunk) whose generator is
+bench/latency_endpoint.py: replies recorded from a real SmolLM2 run, each after a fixed 2 s. Contamination
+is off (its corpus index is a one-off cost cached across runs that would skew the first level); quality
+and dedup run as usual, grounding with its bars lowered for SmolLM2's loose quotes. At each
+max_concurrency level it reports the wall time of the build, the model requests, the ideal (steps x delay
+/ concurrency + the non-model time measured at concurrency 1; also with requests in place of steps, as a
+repair try is a second request), the ratio to it (goal <= 1.25) and the release's content hash (goal: one
+hash at every level).
 
     .venv/bin/python bench/concurrency.py [--levels 1,4,16] [--delay 2]
     .venv/bin/python bench/concurrency.py record    # re-record bench/data/concurrency-replies.json
@@ -50,6 +52,9 @@ def build_config(url: str, concurrency: int, tmp: Path) -> dict:
         # a batch as wide as the widest level, so a batch never caps the steps in flight
         "generation": {"questions_per_chunk": 1, "kinds": ["open", "mcq"], "batch_chunks": 16},
         "contamination": {"enabled": False},
+        # SmolLM2's quotes are seldom verbatim: grounding (no model call) still runs, with its bars lowered so
+        # that the release is not empty and has a content hash to compare
+        "grounding": {"min_ratio": 0, "min_words": 1, "min_answer_support": 0},
     }
 
 
@@ -108,10 +113,11 @@ def record() -> None:
           f"content hash {r['content_hash']}")
 
 
-def measure(levels: list[int], delay: float) -> None:
+def measure(levels: list[int], delay: float, port: int) -> None:
     replies = load_replies(RECORDING)
     rows = []
-    with LatencyEndpoint(replies, delay) as ep:
+    # one port for every level: the endpoint's URL is part of the generator's name in each question
+    with LatencyEndpoint(replies, delay, port=port) as ep:
         for c in levels:
             hits0, misses0 = ep.hits, len(ep.misses)
             ep.most_in_flight = 0
@@ -125,14 +131,17 @@ def measure(levels: list[int], delay: float) -> None:
     non_model = base["wall_s"] - base["model_s"] if base and base["model_s"] is not None else None
     print(f"\n{STEPS} generation steps wanted; delay {delay:g}s per request; non-model time at concurrency 1: "
           + (f"{non_model:.1f}s" if non_model is not None else "(level 1 not run)"))
-    print("| max_concurrency | steps | requests | misses | most in flight | wall s | ideal s | wall / ideal "
-          "| accepted | content hash |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    # the ideal as the acceptance states it (steps), and with every request (a repair try is a second request)
+    print("| max_concurrency | steps | requests | misses | most in flight | wall s | ideal s (steps) | wall / ideal "
+          "| ideal s (requests) | wall / ideal | accepted | content hash |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ideal = (r["steps"] or 0) * delay / r["concurrency"] + non_model if non_model is not None else None
-        ratio = f"{r['wall_s'] / ideal:.2f}" if ideal else "-"
+        cells = []
+        for n in (r["steps"] or 0, r["requests"]):
+            ideal = n * delay / r["concurrency"] + non_model if non_model is not None else None
+            cells += [f"{ideal:.1f}", f"{r['wall_s'] / ideal:.2f}"] if ideal else ["-", "-"]
         print(f"| {r['concurrency']} | {r['steps']} | {r['requests']} | {r['misses']} | {r['most_in_flight']} "
-              f"| {r['wall_s']:.1f} | {f'{ideal:.1f}' if ideal else '-'} | {ratio} | {r['accepted']} "
+              f"| {r['wall_s']:.1f} | {' | '.join(cells)} | {r['accepted']} "
               f"| {(r['content_hash'] or r['error'] or '-')[:16]} |")
     hashes = {r["content_hash"] for r in rows}
     print(f"\nsame content hash at every level: {'yes' if len(hashes) == 1 and None not in hashes else 'NO'}")
@@ -145,6 +154,7 @@ def main() -> None:
     ap.add_argument("mode", nargs="?", default="measure", choices=["measure", "record", "child"])
     ap.add_argument("--levels", default="1,4,16")
     ap.add_argument("--delay", type=float, default=2.0)
+    ap.add_argument("--port", type=int, default=18431, help="the latency endpoint's port (the same for every level)")
     ap.add_argument("--url")
     ap.add_argument("--concurrency", type=int, default=1)
     ap.add_argument("--out", type=Path)
@@ -154,7 +164,7 @@ def main() -> None:
     elif args.mode == "record":
         record()
     else:
-        measure([int(x) for x in args.levels.split(",")], args.delay)
+        measure([int(x) for x in args.levels.split(",")], args.delay, args.port)
 
 
 if __name__ == "__main__":
