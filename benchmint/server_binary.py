@@ -132,7 +132,8 @@ def build(jobs: int = 2, log=print) -> Path:  # noqa: ANN001 - a print-like call
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmint.server_binary", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--where", action="store_true", help="print the binary's path (or where it would be); build nothing")
+    ap.add_argument("--where", action="store_true",
+                    help="print the binary's path (or where it would be); build nothing")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.where:

@@ -65,7 +65,8 @@ def generate_task(generator: Generator, step: GenerationStep) -> StepOutcome:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate_task(chain: ValidatorChain, candidates: list[Question], ctx: Context) -> tuple[list[Question], list[Question]]:
+def validate_task(chain: ValidatorChain, candidates: list[Question],
+                  ctx: Context) -> tuple[list[Question], list[Question]]:
     return chain.run(candidates, ctx)
 
 
@@ -139,7 +140,8 @@ class PrefectWiring:
 
     def published(self, cfg: BuildConfig, release: str, validators: dict[str, dict[str, int]]) -> None:
         create_table_artifact(
-            key=f"validators-{slug(cfg.name, 40)}", description=f"{cfg.name}: candidates passed and failed per validator",
+            key=f"validators-{slug(cfg.name, 40)}",
+            description=f"{cfg.name}: candidates passed and failed per validator",
             table=[{"validator": k, "passed": v["passed"], "failed": v["failed"]} for k, v in validators.items()])
         create_markdown_artifact(markdown=(Path(release) / "CHANGELOG.md").read_text(encoding="utf-8"),
                                  key=f"changelog-{slug(cfg.name, 40)}", description=f"{cfg.name} {Path(release).name}")

@@ -126,7 +126,8 @@ class BuildRun:
         return self.finish(run, summary, manifest, kept + accepted, rejected, retired, chain.summary())
 
     def finish(self, run: RunFacts, summary: BuildSummary, manifest: Manifest, accepted: list[Question],
-               rejected: list[Question], retired: list[Question], validators: dict[str, dict[str, int]]) -> BuildSummary:
+               rejected: list[Question], retired: list[Question],
+               validators: dict[str, dict[str, int]]) -> BuildSummary:
         """Publish when there is something to; report the summary either way."""
         cfg = run.cfg
         if self.kind == "refresh" and not summary.added and not retired:
@@ -142,7 +143,8 @@ class BuildRun:
         progress.current.get().stage("publishing")
         contexts = {c.id: c.text for c in run.all_chunks}
         titles = {d.id: d.title for d in run.docs}
-        release = self.wiring.publish(cfg, accepted, rejected, manifest.as_dict(), titles, contexts, retired, self.parent)
+        release = self.wiring.publish(cfg, accepted, rejected, manifest.as_dict(), titles, contexts, retired,
+                                      self.parent)
         self.wiring.published(cfg, release, validators)
         summary.release = release
         summary.version = Path(release).name

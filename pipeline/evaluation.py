@@ -113,7 +113,8 @@ def chart(board: list[dict[str, Any]], path: Path, title: str) -> None:
 
 
 def board_title(folder: Path, manifest: dict[str, Any], mode: Mode) -> str:
-    return f"{manifest.get('name', folder.parent.name)} {manifest.get('version', folder.name)} ({mode.replace('_', ' ')})"
+    name, version = manifest.get('name', folder.parent.name), manifest.get('version', folder.name)
+    return f"{name} {version} ({mode.replace('_', ' ')})"
 
 
 def write_evals(folder: Path, manifest: dict[str, Any], questions: list[Question], mode: Mode,

@@ -18,7 +18,8 @@ def summary_markdown(s: BuildSummary, headline: str) -> str:
         lines.append("")
     if any(r.get("mean_target_pass_rate") is not None for r in s.rounds):
         lines += ["| round | generated | accepted | mean target pass rate |", "|---|---|---|---|"]
-        lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {r['mean_target_pass_rate']} |" for r in s.rounds]
+        lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {r['mean_target_pass_rate']} |"
+                  for r in s.rounds]
         lines.append("")
     if s.missing.get("target_replies") or s.missing.get("judge_votes"):
         lines += [f"Missing: {s.missing['target_replies']} target replies, {s.missing['judge_votes']} judge votes.", ""]

@@ -79,7 +79,8 @@ class RoundLoop:
                 plan = self.wiring.plan_round(self.agent, self.seen(), cfg, r)
                 self.pool.check()
             steps = self.plan(r, plan)
-            rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1 else "generating and validating")
+            rep.stage(f"round {r}: generating and validating" if cfg.adaptive.rounds > 1
+                      else "generating and validating")
             rnd = self.run_round(r, plan, steps)
             self.out.rounds.append(rnd)
             self.log.info("round %d: %s", r, rnd.as_dict())
@@ -101,8 +102,9 @@ class RoundLoop:
         if r == 0 or self.agent is None:
             round_chunks = self.chunks if cfg.adaptive.rounds == 1 else self.chunks[: cfg.adaptive.chunks_per_round]
         else:
-            round_chunks = self.agent.pick_chunks(self.chunks, self.seen(), self.out.used, cfg.adaptive.chunks_per_round,
-                                                  prefer=self._quantities if COMPUTED in plan.kinds else None)
+            prefer = self._quantities if COMPUTED in plan.kinds else None
+            round_chunks = self.agent.pick_chunks(self.chunks, self.seen(), self.out.used,
+                                                  cfg.adaptive.chunks_per_round, prefer=prefer)
         if plan.multi_hop > 0 and self._pairs is None:
             self._pairs = {a: self.ctx.chunks[b] for a, b in pair_chunks(self.all_chunks, self.ctx.embedder).items()}
         return plan_steps(round_chunks, plan, self._pairs or {}, self._quantities)

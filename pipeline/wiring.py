@@ -43,7 +43,8 @@ class Wiring(Protocol):
                  ctx: Context) -> tuple[list[Question], list[Question]]: ...
     def recheck(self, keep: list[Question], contamination: Any, runner: Any, ctx: Context,
                 cfg: BuildConfig) -> tuple[list[Question], list[Question]]: ...
-    def plan_round(self, agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig, round_: int) -> RoundPlan: ...
+    def plan_round(self, agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig,
+                   round_: int) -> RoundPlan: ...
     def publish(self, cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
                 titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
                 parent: str | None | bool) -> str: ...
@@ -64,7 +65,9 @@ class Direct:
     """Every step a plain call; no artifacts."""
 
     def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
-        return load_documents(cfg.sources, cfg.loader.max_file_mb, cfg.loader.max_file_seconds) if cfg.sources else ([], [])
+        if not cfg.sources:
+            return [], []
+        return load_documents(cfg.sources, cfg.loader.max_file_mb, cfg.loader.max_file_seconds)
 
     def load_feeds(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
         return load_feeds(cfg.feeds, parse_since(cfg.since), cfg.resolved_cache_dir(), policy=cfg.feed_policy)
