@@ -27,8 +27,10 @@ PACKAGE = "llama-cpp-python"
 # The same flags every time: a re-run then finds CMake's cache unchanged and rebuilds nothing.
 # GGML_OPENMP=OFF: ggml's own thread pool, whose idle threads sleep with `--poll 0` (OpenMP's spin instead;
 # on a machine shared with a busy neighbour, spinning threads take the cores the working ones need).
+# LLAMA_USE_PREBUILT_UI=OFF: the build would otherwise try to download the web UI from a model hub.
 CMAKE_FLAGS = ("-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_SERVER=ON", "-DGGML_NATIVE=ON", "-DGGML_OPENMP=OFF",
-               "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF")
+               "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+               "-DLLAMA_USE_PREBUILT_UI=OFF")
 BUILD_HINT = "make install (or: .venv/bin/python -m benchmint.server_binary), about 10 minutes once"
 
 

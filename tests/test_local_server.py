@@ -100,9 +100,10 @@ def test_a_killed_script_leaves_no_llama_cpp_server(tmp_path, sig):
 
 
 class Counted(BaseModel):
-    """A reply long enough (at least 12 items) that every request is still in its slot when the last arrives."""
+    """A short reply of bounded length (8 small numbers), still long enough (tens of tokens) that every request
+    is in its slot when the last one arrives."""
 
-    words: list[str] = Field(min_length=12, max_length=16)
+    numbers: list[int] = Field(min_length=8, max_length=8)
 
 
 def _max_in_flight(log: str) -> tuple[int, set[int]]:
@@ -135,8 +136,8 @@ def test_concurrent_requests_share_one_server_in_as_many_slots(tmp_path):
 
         def ask(i: int) -> None:
             try:
-                messages = [{"role": "user", "content": f"List twelve words about topic number {i}, as JSON."}]
-                replies.append(client.complete_json(messages, Counted, temperature=0.0))
+                messages = [{"role": "user", "content": f"Give eight numbers between {i} and {i + 99}, as JSON."}]
+                replies.append(client.complete_json(messages, Counted, temperature=0.0, max_tokens=120))
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
