@@ -121,9 +121,10 @@ def _judge_client(args: argparse.Namespace, cache: Path) -> Iterator[Any]:
     if args.no_judge:
         yield None
         return
-    from benchmint.llm import ModelClient, ModelPool
+    from benchmint.llm import ModelClient
     from benchmint.local_server import LocalServer, resolve_local_gguf
     from benchmint.modelspec import parse_model_ref
+    from benchmint.pool import ModelPool
     from benchmint.response_cache import ResponseCache
     from benchmint.usage import UsageBook
 

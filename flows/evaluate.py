@@ -28,8 +28,9 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint.config import cache_root
 from benchmint.errors import SourceError
-from benchmint.llm import ModelClient, ModelPool
+from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec, parse_model_ref
+from benchmint.pool import ModelPool
 from benchmint.records import Question
 from flows.secret_safe import safe_model_params, secret_safe_flow
 from pipeline.evaluation import (

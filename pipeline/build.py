@@ -17,8 +17,8 @@ from pathlib import Path
 from benchmint import progress
 from benchmint.config import BuildConfig
 from benchmint.errors import NothingToPublish, SourceError
-from benchmint.llm import ModelPool
 from benchmint.names import escape_undecodable
+from benchmint.pool import ModelPool
 from benchmint.records import Document, Question, SkippedSource
 from pipeline.manifest import ModelsUsed, RunFacts, build_manifest, build_summary, cap
 from pipeline.records import BuildSummary, Manifest

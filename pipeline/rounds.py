@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from benchmint import progress
 from benchmint.config import BuildConfig
-from benchmint.llm import ModelPool
+from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Question
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator

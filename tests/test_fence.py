@@ -12,10 +12,11 @@ import unicodedata
 import pytest
 
 from benchmint.fence import FENCE_TAGS, fence, neutralize
-from benchmint.llm import ModelClient, UsageBook
+from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec
 from benchmint.records import Chunk, Citation, Document, Question, clean_title, question_id
 from benchmint.release import changelog, dataset_card
+from benchmint.usage import UsageBook
 from generators.adaptive import AdaptiveAgent
 from generators.multi_hop import MultiHopGenerator
 from generators.single_hop import SingleHopGenerator, with_focus

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmint.llm import ModelPool
 from benchmint.modelspec import ModelSpec
+from benchmint.pool import ModelPool
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from generators.multi_hop import MultiHopGenerator, pair_chunks

@@ -21,7 +21,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from benchmint.config import ModelSpec
-from benchmint.llm import ModelPool
+from benchmint.pool import ModelPool
 from benchmint.server_binary import BUILD_HINT, find_binary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ POOL_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from pydantic import BaseModel, Field
     from benchmint.config import ModelSpec
-    from benchmint.llm import ModelPool
+    from benchmint.pool import ModelPool
 
     class Long(BaseModel):
         words: list[str] = Field(min_length=200)

@@ -74,8 +74,8 @@ def decontaminate(
         "--judge", help="Judge model for the middle band.")] = "local:qwen2.5-coder-1.5b",
 ) -> None:
     """Check any question file against known corpora."""
-    from benchmint.llm import ModelPool
     from benchmint.modelspec import parse_model_ref
+    from benchmint.pool import ModelPool
     from validators.contamination.files import decontaminate_file
 
     try:

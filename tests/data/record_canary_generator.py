@@ -21,9 +21,11 @@ from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from benchmint.config import cache_root  # noqa: E402
-from benchmint.llm import LocalServer, ModelClient, UsageBook, resolve_local_gguf  # noqa: E402
+from benchmint.llm import ModelClient  # noqa: E402
+from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
 from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.records import Document, sha256_text  # noqa: E402
+from benchmint.usage import UsageBook  # noqa: E402
 from corpora.chunking import chunk_documents  # noqa: E402
 from generators.single_hop import SCHEMAS, SingleHopGenerator  # noqa: E402
 from tests.test_secrets_canary import FEED_TEXT, GENERATOR_KIND, QUESTIONS_PER_CHUNK  # noqa: E402
