@@ -209,10 +209,7 @@ class LocalServer:
                     "--no-kv-unified",  # each slot keeps its own n_ctx: a long prompt cannot starve the others
                     "--cont-batching", "--jinja",  # the GGUF's own chat template
                     "--threads", threads, "--threads-batch", threads, "--poll", str(self.poll),
-                    "--cache-ram", "256", "--no-webui", "--metrics",
-                    # llama_cpp.server's sampling default, kept: without it small models loop inside a string
-                    # until max_tokens, and their JSON replies come back unterminated
-                    "--repeat-penalty", "1.1"]
+                    "--cache-ram", "256", "--no-webui", "--metrics"]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.

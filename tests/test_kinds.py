@@ -31,17 +31,27 @@ def test_tolerance_is_half_a_unit_of_the_last_digit():
 
 
 def test_numeric_and_true_false_generation(korvath):
+    """Every numeric and true/false question is well formed; and within three seeds (a build draws many
+    steps; one sample of a 1.5B model may miss) each kind yields one that passes grounding and quality."""
     ctx, chunks, client = korvath
-    gen = SingleHopGenerator(client, 3, ["numeric", "tf"])
     pdf_chunk = next(c for c in chunks if ctx.documents[c.document_id].format == "pdf")
-    numeric = gen.generate_one(pdf_chunk, ctx.documents[pdf_chunk.document_id], kind="numeric")
-    tf = gen.generate_one(pdf_chunk, ctx.documents[pdf_chunk.document_id], kind="tf")
-    assert numeric and all(q.kind == "numeric" and q.tolerance > 0 for q in numeric)
-    assert tf and all(q.kind == "tf" and q.choices == ["True", "False"] and q.rationale for q in tf)
-    assert all(q.answer == q.choices[q.gold_index] for q in tf)
+    doc = ctx.documents[pdf_chunk.document_id]
     grounding, quality = GroundingValidator(), QualityValidator()
-    ok = [q for q in numeric + tf if grounding.check([q], ctx)[0].passed and quality.check([q], ctx)[0].passed]
-    assert {q.kind for q in ok} == {"numeric", "tf"}, [(q.question, q.answer, q.verdicts) for q in numeric + tf]
+    passing: set[str] = set()
+    written = []
+    for seed in (0, 1, 2):
+        gen = SingleHopGenerator(client, 3, ["numeric", "tf"], seed=seed)
+        numeric = gen.generate_one(pdf_chunk, doc, kind="numeric")
+        tf = gen.generate_one(pdf_chunk, doc, kind="tf")
+        assert numeric and all(q.kind == "numeric" and q.tolerance > 0 for q in numeric)
+        assert tf and all(q.kind == "tf" and q.choices == ["True", "False"] and q.rationale for q in tf)
+        assert all(q.answer == q.choices[q.gold_index] for q in tf)
+        written += numeric + tf
+        passing |= {q.kind for q in numeric + tf
+                    if grounding.check([q], ctx)[0].passed and quality.check([q], ctx)[0].passed}
+        if passing == {"numeric", "tf"}:
+            break
+    assert passing == {"numeric", "tf"}, [(q.question, q.answer, q.verdicts) for q in written]
 
 
 def test_multi_hop_generation_across_documents(korvath):

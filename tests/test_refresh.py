@@ -163,7 +163,9 @@ def test_serve_registers_a_scheduled_deployment_and_its_runs_publish_artifacts(b
         deps = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=30).json()
         dep = next(d for d in deps if d["name"] == "pellworth-nightly")
         assert dep["schedules"][0]["schedule"]["cron"] == "0 3 * * *" and dep["schedules"][0]["active"]
-        run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={}, timeout=30).json()
+        made = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={}, timeout=30)
+        run = made.json()
+        assert made.status_code < 300 and "id" in run, (made.status_code, made.text[:2000])
         state = ""
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and state not in ("COMPLETED", "FAILED", "CRASHED"):

@@ -133,10 +133,13 @@ def test_closed_book_rejects_what_targets_know_from_memory(smollm_client, embedd
     known_v, fictional_v = v.check([known, fictional], ctx)
     assert not known_v.passed and known_v.blocking and "memory" in known_v.reason
     assert known_v.evidence["results"][0]["reply"] and known_v.evidence["closed_book_pass_rate"] == 1.0
-    assert fictional_v.passed and fictional_v.evidence["closed_book_pass_rate"] == 0.0
+    # a reply SmolLM2 could not give as JSON leaves the question unmeasured, which passes (never rejected)
+    assert fictional_v.passed and fictional_v.evidence["closed_book_pass_rate"] in (0.0, None)
+    calls = smollm_client.usage.as_dict()["generator"]["calls"]
+    assert calls >= 2  # one reply per question, and a repair try for a reply that was not JSON
     tagged = AnswerabilityValidator(runner, mode="tag").check([known], ctx)[0]
     assert not tagged.passed and not tagged.blocking  # tag: kept, marked
-    assert smollm_client.usage.as_dict()["generator"]["calls"] == 2  # the runner remembered the replies
+    assert smollm_client.usage.as_dict()["generator"]["calls"] == calls  # the runner remembered the replies
 
 
 def _results(*correct: bool | None) -> list[TargetResult]:
