@@ -118,68 +118,44 @@ def test_refresh_cli_uses_the_stored_definition(bench, tmp_path):
 def test_serve_registers_a_scheduled_deployment_and_its_runs_publish_artifacts(bench, tmp_path):
     """A real `prefect server start` on 127.0.0.1, `benchmint serve` against it, `prefect deployment ls`,
     a triggered run of the deployment, and its artifacts read back from the server's API."""
-    import os
-    import socket
+    import signal
     import subprocess
     import sys
     import time
 
-    import httpx
+    from tests.prefect_server import api_call, server_env, start_server, stop
 
     cfg, _, _ = bench
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_API_URL=api, DO_NOT_TRACK="1",
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
-               PREFECT_LOGGING_LEVEL="WARNING")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    server, api = start_server(home, tmp_path / "prefect-server.log")
+    env = {**server_env(home, api), "PREFECT_LOGGING_LEVEL": "WARNING"}
     bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen([str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    serving = None
+    serving, serve_log = None, tmp_path / "serve.log"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail("prefect server did not start in 180 s")
         serving = subprocess.Popen([sys.executable, "-m", "benchmint.cli", "serve", "pellworth", "--cron", "0 3 * * *",
                                     "--output-dir", cfg.output_dir], env=env, cwd=tmp_path,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                   stdout=serve_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         listed = ""
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and "pellworth-nightly" not in listed:
             time.sleep(2)
             listed = subprocess.run([str(bin_dir / "prefect"), "deployment", "ls"], env={**env, "COLUMNS": "250"},
                                     capture_output=True, text=True, timeout=120).stdout
-        assert "refresh-benchmark/pellworth-nightly" in listed, listed
-        deps = httpx.post(f"{api}/deployments/filter", json={"limit": 10}, timeout=30).json()
+        assert "refresh-benchmark/pellworth-nightly" in listed, listed + serve_log.read_text()[-2000:]
+        deps = api_call("POST", f"{api}/deployments/filter", {"limit": 10})
         dep = next(d for d in deps if d["name"] == "pellworth-nightly")
         assert dep["schedules"][0]["schedule"]["cron"] == "0 3 * * *" and dep["schedules"][0]["active"]
-        made = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={}, timeout=30)
-        run = made.json()
-        assert made.status_code < 300 and "id" in run, (made.status_code, made.text[:2000])
+        run = api_call("POST", f"{api}/deployments/{dep['id']}/create_flow_run", {})
         state = ""
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and state not in ("COMPLETED", "FAILED", "CRASHED"):
             time.sleep(2)
-            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=30).json()["state"]["type"]
-        assert state == "COMPLETED", state
+            state = api_call("GET", f"{api}/flow_runs/{run['id']}")["state"]["type"]
+        assert state == "COMPLETED", (state, serve_log.read_text()[-3000:])
         body = {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 10, "offset": 0, "sort": "CREATED_DESC"}
-        arts = httpx.post(f"{api}/artifacts/filter", json=body, timeout=30).json()
+        arts = api_call("POST", f"{api}/artifacts/filter", body)
         assert any(a["key"] == "build-pellworth" and "unchanged" in (a.get("description") or "") for a in arts), arts
     finally:
-        for proc in (serving, server):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, 15)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, 9)
+        stop(serving, signal.SIGINT)
+        stop(server)

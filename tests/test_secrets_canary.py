@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ import httpx
 import pytest
 
 from tests.conftest import PDF_FACTS, REPO
+from tests.prefect_server import api_call, start_server, stop
 
 R = "cnry" + uuid.uuid4().hex[:10]  # every canary contains R: one string to look for
 NAME = "canary"
@@ -40,12 +40,6 @@ NAME = "canary"
 
 def key(tag: str) -> str:
     return f"{R}{tag}"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, int]:
@@ -182,39 +176,9 @@ def prefect_server(tmp_path_factory):
     """`prefect server start` on a free port, with its own PREFECT_HOME (database, files) and log."""
     home = tmp_path_factory.mktemp("prefect-home")
     log = home.parent / f"{home.name}-server.log"
-    port = _port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
-               DO_NOT_TRACK="1")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    api = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{api}/health", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"prefect server did not start: {log.read_text()[-2000:]}")
-        time.sleep(1)
-    state = {"api": api, "home": home, "log": log, "proc": proc}
-    yield state
-    _stop(proc)
-
-
-def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(30)
+    proc, api = start_server(home, log)
+    yield {"api": api, "home": home, "log": log, "proc": proc}
+    stop(proc)
 
 
 def _config(tmp: Path, stand_in: int, feed: int) -> Path:
@@ -300,7 +264,7 @@ def test_canary_keys_are_used_and_never_stored(tmp_path, prefect_server, smollm_
     assert stand_in.seen >= {key(f"f{i:02d}") for i in range(1, 14)} | {GEN_KEY, ENV_KEY, OPENAI_KEY}
     assert feed.hits >= 3  # build, refresh, the served run
 
-    _stop(prefect_server["proc"])  # the database is complete and closed
+    stop(prefect_server["proc"])  # the database is complete and closed
     leaks = [str(p) for root in (tmp_path / "outputs", tmp_path / "cache", prefect_server["home"])
              for p in root.rglob("*") if p.is_file() and R.encode() in p.read_bytes()]
     if R in prefect_server["log"].read_text(errors="replace"):
@@ -323,19 +287,19 @@ def _serve_and_run_once(cli_env: dict, tmp: Path, cfg: Path, api: str, said: lis
         deadline = time.monotonic() + 240
         while dep is None and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(2)
-            found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": [f"{NAME}-nightly"]}}},
-                               timeout=30).raise_for_status().json()
+            found = api_call("POST", f"{api}/deployments/filter",
+                             {"deployments": {"name": {"any_": [f"{NAME}-nightly"]}}})
             dep = found[0] if found else None
         assert dep is not None, f"no deployment registered: {log.read_text()[-3000:]}"
-        run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={}, timeout=30).raise_for_status().json()
+        run = api_call("POST", f"{api}/deployments/{dep['id']}/create_flow_run", {})
         state = None
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             time.sleep(3)
-            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=30).raise_for_status().json()["state"]
+            state = api_call("GET", f"{api}/flow_runs/{run['id']}")["state"]
             if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
                 break
         assert state and state["type"] == "COMPLETED", f"{state}: {log.read_text()[-3000:]}"
     finally:
-        _stop(proc, signal.SIGINT)
+        stop(proc, signal.SIGINT)
         said.append(log.read_text(errors="replace"))
