@@ -1,5 +1,5 @@
 """Shared fixtures: one Prefect test harness per session, one real llama.cpp server
-(SmolLM2) per session, real PDFs written with reportlab."""
+(SmolLM2) per session, real PDFs written with reportlab (the data and builders are in tests/fixtures.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
 from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.response_cache import ResponseCache  # noqa: E402
 from benchmint.usage import UsageBook  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.fixtures import MD_TEXT, PDF_FACTS, write_pdf  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -63,41 +62,12 @@ def embedder() -> Embedder:
     return Embedder()
 
 
-def write_pdf(path: Path, paragraphs: list[str], title: str = "Test document") -> Path:
-    """A real, multi-paragraph PDF made with reportlab."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-    styles = getSampleStyleSheet()
-    story = [Paragraph(title, styles["Title"])]
-    for p in paragraphs:
-        story += [Paragraph(p, styles["BodyText"]), Spacer(1, 6)]
-    SimpleDocTemplate(str(path), pagesize=A4, title=title).build(story)
-    return path
-
-
 @pytest.fixture()
 def pdf_factory(tmp_path):
     def make(name: str, paragraphs: list[str], title: str = "Test document") -> Path:
         return write_pdf(tmp_path / name, paragraphs, title)
 
     return make
-
-
-PDF_FACTS = [
-    "The Korvath K-12 desalination unit produces 4,800 litres of fresh water per day from seawater.",
-    "Each K-12 unit draws 3.2 kilowatts of power at full load and weighs 610 kilograms when dry.",
-    "The K-12 membrane cartridges must be replaced every 14 months or after 9,000 operating hours, whichever comes first.",
-    "Korvath Marine Systems was founded in 2017 by Liesel Abernathy-Okoro in the harbour town of Skarvik.",
-    "The unit's control software, called BrineWatch, raises an alarm when output salinity exceeds 480 parts per million.",
-]
-MD_TEXT = """# Korvath field service rules
-
-Field technicians at Korvath Marine Systems must log every K-12 service visit in the FathomDesk system within 48 hours.
-A K-12 unit that fails two salinity tests in one week is taken out of service and shipped to the Skarvik repair depot.
-Spare membrane cartridges are stored at the Tromsdal warehouse, which keeps a minimum stock of 36 cartridges.
-"""
 
 
 @pytest.fixture(scope="session")

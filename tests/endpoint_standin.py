@@ -44,7 +44,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import PDF_FACTS
+from tests.fixtures import PDF_FACTS
 
 CLIENT_KIND = {"server_error": "server_error", "echo_auth": "server_error", "rate_limited": "rate_limited",
                "request_timeout": "timeout", "truncated": "not_json", "html": "html",
@@ -295,6 +295,33 @@ DECK = {"server_error": 1, "echo_auth": 1, "rate_limited": 2, "request_timeout":
 GENERATOR_REPLY = Path(__file__).parent / "data" / "canary_generator_reply.json"
 GENERATOR = "qwen-recorded"  # the fault build's generator: its requests get GENERATOR_REPLY
 TARGETS = ("smollm2-a", "smollm2-b", "smollm2-c", "smollm2-d")  # forwarded to SmolLM2: enough steps for the deck
+
+
+# The stand-in notes a trickled reply's end after its last pause (trickle_s / 40): the client has it whole by then.
+SETTLE = 0.1
+
+
+def settled(ep: EndpointStandIn) -> list[Event]:
+    """The stand-in's events once its last trickle pause is over (it records a reply's end after that pause)."""
+    time.sleep(2 * SETTLE)
+    return list(ep.events)
+
+
+def overlapping(events: list[Event]) -> int:
+    """Pairs of requests the stand-in was answering at the same time."""
+    evs = sorted(events, key=lambda e: e.t_in)
+    return sum(b.t_in < a.t_out - SETTLE for i, a in enumerate(evs) for b in evs[i + 1:])
+
+
+def most_at_once(events: list[Event]) -> int:
+    """The most requests the stand-in was answering at one moment."""
+    # at a tie an end sorts before a start
+    marks = sorted([(e.t_in, 1) for e in events] + [(e.t_out - SETTLE, -1) for e in events])
+    most = now = 0
+    for _, step in marks:
+        now += step
+        most = max(most, now)
+    return most
 
 
 def completion(content: str, model: str = "stand-in") -> bytes:

@@ -14,7 +14,7 @@ import pytest
 
 from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError
-from tests.conftest import REPO
+from tests.fixtures import REPO
 
 SMOL = "local:smollm2-135m"
 

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from benchmint.config import BuildConfig
 from benchmint.records import normalize_text
 from corpora.documents import load_documents
-from tests.conftest import REPO
+from tests.fixtures import REPO
 
 
 @pytest.fixture(scope="module")

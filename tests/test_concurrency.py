@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from benchmint.config import BuildConfig
-from tests.conftest import PDF_FACTS
 from tests.endpoint_standin import GENERATOR, EndpointStandIn, StandInConfig, generator_replay
+from tests.fixtures import PDF_FACTS
 
 DOCS = 8
 

@@ -22,6 +22,7 @@ from corpora.reference.fields import guess_fields, parse_fields
 from corpora.reference.loading import load_reference
 from corpora.reference.registry import add_corpus, list_corpora, remove_corpus, resolve_reference
 from corpora.reference.releases import corpus_from_release
+from tests.fixtures import ITEMS, write_jsonl
 from validators.base import Context
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
@@ -37,31 +38,6 @@ SHARED = REPO.parent / "shared" / "data" / "contamination"
 DOCS_QUESTIONS = REPO / "tests" / "data" / "contamination" / "example_questions.jsonl"
 needs_shared = pytest.mark.skipif(not (SHARED / "README.md").is_file(),
                                   reason=f"{SHARED} is absent (the contamination development set lives in ../shared)")
-
-# A small corpus written here (public-domain style facts, varied shapes): open and multiple choice.
-ITEMS = [
-    {"question": "What is the chemical symbol for sodium?", "choices": ["Na", "S", "So", "Sd"], "answer": "Na"},
-    {"question": "Which planet has the shortest year in the solar system?", "choices": ["Mercury", "Venus", "Mars", "Earth"],
-     "answer": "Mercury"},
-    {"question": "A baker makes 24 loaves each morning and sells them for 3 dollars each. On Saturday she bakes twice "
-                 "as many loaves and sells all but 6 of them. How many dollars does she take in on Saturday?",
-     "choices": [], "answer": "126"},
-    {"question": "Which of the following statements is true?",
-     "choices": ["Water boils at 100 degrees Celsius at sea level", "The Moon is larger than the Earth",
-                 "Sound travels faster than light", "Iron is lighter than aluminium"],
-     "answer": "Water boils at 100 degrees Celsius at sea level"},
-    {"question": "Who wrote the novel Pride and Prejudice, first published in 1813?", "choices": [],
-     "answer": "Jane Austen"},
-    {"question": "In the theory of social stratification, what term describes movement of individuals between "
-                 "social classes across generations, for example when the child of a manual labourer becomes a "
-                 "doctor or a lawyer?", "choices": [], "answer": "inter-generational mobility"},
-]
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
     msg = str(exc.value)
@@ -424,22 +400,3 @@ def test_real_mmlu_other_subject_items_are_not_flagged(mmlu, embedder):
     probes = [Probe(f"o{i}", other.questions[i], other.answers[i], other.choices[i]) for i in range(0, 100, 2)]
     dets = det.detect(probes, embedder)
     assert sum(d.status != "clean" for d in dets) == 0, [d.reason for d in dets if d.status != "clean"]
-
-
-# --------------------------------------------------------------------------- the judge (a real SmolLM2 server)
-
-
-def test_judge_decides_the_middle_band(small_detector, smollm_client, embedder, items_file, cache):
-    det = Detector([load_reference(items_file, name="small")], ContaminationConfig(), smollm_client, cache)
-    p = Probe("m", "Which planet takes the least time to go around the Sun?", "Mercury")
-    (d,) = det.detect([p], embedder)
-    assert det.counts["judge"] == 1
-    if d.status == "review":  # the small model may fail the schema twice: then review, never a silent pass
-        assert "judge_error" in d.finding.detail and "judge failed" in d.reason
-    else:
-        (j,) = d.scores["judge"]
-        assert j["item"] == 1 and isinstance(j["same"], bool)
-        assert (d.status == "contaminated") == j["same"]
-        if j["same"]:
-            assert d.finding.stage == "judge" and d.finding.detail["judge_reason"] == j["reason"]
-    assert smollm_client.usage.roles["generator"].calls >= 1

@@ -97,7 +97,7 @@ def test_inspect_eval_runs_the_exported_task(exported, smollm_server, tmp_path):
 
 
 def test_versions_show_and_diff_cli(tmp_path):
-    from tests.test_release import release_question as plain
+    from tests.fixtures import release_question as plain
 
     out = tmp_path / "out"
     release.publish(out, "b", [plain(1), plain(2, "mcq")], [], {}, {"d": "Doc"})

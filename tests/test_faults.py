@@ -25,7 +25,6 @@ from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.transport import retry_after_s
 from benchmint.usage import UsageBook
-from tests.conftest import REPO
 from tests.endpoint_standin import (
     DECK,
     EndpointStandIn,
@@ -34,6 +33,7 @@ from tests.endpoint_standin import (
     generator_replay,
     write_fault_corpus,
 )
+from tests.fixtures import REPO
 
 CANARY = "sk-canary-faults-7f3a9c2e5b"
 

@@ -171,7 +171,7 @@ def test_a_hostile_title_cannot_open_a_heading_in_the_card_or_changelog():
 
 def test_a_real_pdf_whose_title_has_a_newline_loads_with_a_one_line_title(tmp_path):
     from corpora.documents import load_documents
-    from tests.conftest import PDF_FACTS, write_pdf
+    from tests.fixtures import PDF_FACTS, write_pdf
 
     path = write_pdf(tmp_path / "manual.pdf", PDF_FACTS, title="Korvath manual\n# Injected heading\n\n## More")
     import pypdf

@@ -25,7 +25,7 @@ from corpora.documents import load_documents
 from corpora.skip import KINDS
 from corpora.walk import display_name
 from examples.hostile.make_corpus import make_corpus, para, pdf_bytes
-from tests.conftest import REPO
+from tests.fixtures import REPO
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ votes in flight can be seen), two answer from a fixed reply, one cannot be reach
 from __future__ import annotations
 
 import json
-import time
 
 from benchmint.breaker import Endpoint
 from benchmint.config import ModelSpec
 from benchmint.llm import ModelClient
 from benchmint.usage import UsageBook
-from tests.endpoint_standin import EndpointStandIn, StandInConfig, completion
+from tests.endpoint_standin import EndpointStandIn, StandInConfig, completion, most_at_once, overlapping, settled
 from validators.judges import JudgePanel
 
 CASES = [  # question, gold, a target's reply
@@ -25,8 +24,6 @@ CASES = [  # question, gold, a target's reply
 FIXED = {"judge-no": completion(json.dumps({"reason": "the reply differs", "verdict": False})),
          "judge-yes": completion(json.dumps({"reason": "same answer", "verdict": True}))}
 SLOW = {"trickle_ok": 1}  # every reply trickled in over trickle_ok_s
-# The stand-in notes a trickled reply's end after its last pause (trickle_s / 40): the client has it whole by then.
-SETTLE = 0.1
 
 
 def _panel(url: str, concurrent: bool) -> JudgePanel:
@@ -47,43 +44,20 @@ def _decide(panel: JudgePanel) -> list[dict]:
     return out
 
 
-def _settled(ep: EndpointStandIn) -> list:
-    """The stand-in's events once its last trickle pause is over (it records a reply's end after that pause)."""
-    time.sleep(2 * SETTLE)
-    return list(ep.events)
-
-
-def _overlapping(events) -> int:  # noqa: ANN001
-    """Pairs of requests the stand-in was answering at the same time."""
-    evs = sorted(events, key=lambda e: e.t_in)
-    return sum(b.t_in < a.t_out - SETTLE for i, a in enumerate(evs) for b in evs[i + 1:])
-
-
-def _most_at_once(events) -> int:  # noqa: ANN001
-    """The most requests the stand-in was answering at one moment."""
-    # at a tie an end sorts before a start
-    marks = sorted([(e.t_in, 1) for e in events] + [(e.t_out - SETTLE, -1) for e in events])
-    most = now = 0
-    for _, step in marks:
-        now += step
-        most = max(most, now)
-    return most
-
-
 def test_concurrent_votes_decide_as_the_serial_ones(smollm_server):
     config = dict(model="local", replay=FIXED, deck=SLOW, trickle_ok_s=0.5)
     with EndpointStandIn(smollm_server.base_url, StandInConfig(**config)) as ep:
         panel = _panel(ep.url, concurrent=True)
         together = _decide(panel)
-        recorded, events = dict(ep.recording), _settled(ep)
+        recorded, events = dict(ep.recording), settled(ep)
     assert panel.width == 5
-    assert len(events) == 4 * len(CASES) and _overlapping(events) >= 3 * len(CASES)  # the votes were in flight at once
+    assert len(events) == 4 * len(CASES) and overlapping(events) >= 3 * len(CASES)  # the votes were in flight at once
     assert sum(e.live for e in events) == 2 * len(CASES)  # SmolLM2 answered judge-a and judge-b
     # In turn, from the replies recorded above (no upstream: a request not asked above would fail the vote).
     with EndpointStandIn(None, StandInConfig(**{**config, "model": None}), recording=recorded) as ep:
         serial = _panel(ep.url, concurrent=False)
         in_turn = _decide(serial)
-        assert _overlapping(_settled(ep)) == 0
+        assert overlapping(settled(ep)) == 0
     assert together == in_turn
     assert panel.missing_votes == serial.missing_votes == len(CASES)  # judge-dead, each time
     for d in together:
@@ -102,4 +76,4 @@ def test_judges_on_one_endpoint_share_its_concurrency():
             assert panel.width == width
             d = panel.answer_is_correct("q?", "a", f"reply {width}")
             assert d.decision is True and d.yes == 3
-            assert _most_at_once(_settled(ep)) == width
+            assert most_at_once(settled(ep)) == width

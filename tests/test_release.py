@@ -10,16 +10,7 @@ import pytest
 
 from benchmint import release
 from benchmint.errors import NothingToPublish
-from benchmint.records import Citation, Question, question_id
-
-
-def release_question(i: int, kind: str = "open") -> Question:
-    question, answer = f"What is fact number {i} about the Orrin-7 pump?", f"answer {i}"
-    extra = {"choices": [answer, "b", "c", "d"], "gold_index": 0} if kind == "mcq" else {}
-    return Question(id=question_id(question, answer), question=question, answer=answer, kind=kind,
-                    citations=[Citation(quote=f"Fact {i} is stated here in one sentence.", chunk_id="c", document_id="d")],
-                    document_ids=["d"], chunk_ids=["c"], generator_model="m", prompt_id="single_hop",
-                    prompt_version="2", estimated_difficulty=3, **extra)
+from tests.fixtures import release_question
 
 
 def _tree_digest(folder) -> dict[str, str]:

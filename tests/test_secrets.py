@@ -32,7 +32,7 @@ from benchmint.secrets import (
     stash,
     url_env_name,
 )
-from tests.conftest import REPO
+from tests.fixtures import REPO
 
 C = "CANARYk3y9"  # every secret below contains it: none may survive redaction
 

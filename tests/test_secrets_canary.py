@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import PDF_FACTS, REPO
+from tests.fixtures import PDF_FACTS, REPO
 from tests.prefect_server import api_call, start_server, stop
 
 R = "cnry" + uuid.uuid4().hex[:10]  # every canary contains R: one string to look for

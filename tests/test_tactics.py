@@ -15,7 +15,7 @@ from benchmint.records import Chunk, Citation, Document, Question, question_id
 from generators.adaptive import AdaptiveAgent, RoundPlan, shape
 from generators.single_hop import SingleHopGenerator
 from pipeline.steps import plan_steps
-from tests.test_validators import q
+from tests.fixtures import q
 from validators.base import Context
 from validators.difficulty import gold_shown
 from validators.grounding import GroundingValidator

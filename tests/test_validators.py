@@ -3,7 +3,8 @@ from __future__ import annotations
 from benchmint.config import BuildConfig
 from benchmint.fence import fence
 from benchmint.prompts import load_prompt
-from benchmint.records import Chunk, Citation, Document, Question, question_id
+from benchmint.records import Chunk, Citation, Document, Question
+from tests.fixtures import q
 from validators.base import ChainTools, Context
 from validators.chain import build_chain
 from validators.dedup import DedupValidator
@@ -26,13 +27,6 @@ def ctx(embedder=None) -> Context:
     if embedder is not None:
         c.embedder = embedder
     return c
-
-
-def q(question: str, answer: str, quotes: list[str], kind: str = "open", choices=None, gold=-1) -> Question:
-    return Question(
-        id=question_id(question, answer), question=question, answer=answer, kind=kind, choices=choices or [],
-        gold_index=gold, citations=[Citation(quote=x, chunk_id="c1", document_id="doc1") for x in quotes],
-        document_ids=["doc1"], chunk_ids=["c1"], generator_model="test", prompt_id="p", prompt_version="1")
 
 
 # --------------------------------------------------------------------------- grounding

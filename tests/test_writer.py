@@ -25,8 +25,7 @@ from benchmint.config import BuildConfig, load_config
 from benchmint.errors import BenchmintError, ConfigError
 from benchmint.names import check_output_dir
 from benchmint.runlock import run_lock
-from tests.conftest import REPO
-from tests.test_release import release_question
+from tests.fixtures import REPO, release_question
 
 runner = CliRunner()
 
@@ -263,7 +262,7 @@ PUBLISH_LOOP = textwrap.dedent("""
     import sys
     from pathlib import Path
     from benchmint import release
-    from tests.test_release import release_question
+    from tests.fixtures import release_question
     out = Path(sys.argv[1])
     print("ready", flush=True)
     for i in range(10_000):

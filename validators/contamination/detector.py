@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,20 @@ from validators.contamination.index import CorpusIndex
 from validators.contamination.judge import JudgeAnswer, judge_messages
 from validators.contamination.ngrams import ngram_matches
 from validators.contamination.text import Views, embed_text, make_views
+
+
+@dataclass
+class BandVerdict:
+    """What the judge said about one candidate's middle-band pairs."""
+
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    """Each pair asked: corpus, item, same, reason."""
+    flag: Finding | None = None
+    """The pair the judge called the same question, if any."""
+    review: Finding | None = None
+    """The pair the judge could not decide (an error), if any."""
+    note: str = ""
+    """The last reason given when no pair was the same."""
 
 
 class Detector:
@@ -166,37 +182,32 @@ class Detector:
                     middle[i][(ci2, item2)] = (s2, f"cosine {s2:.3f}")
         self._tick("semantic", t, len(todo))
 
-        # judge (or review): the middle band, best pairs first
+        # judge (or review): the middle band, best pairs first; candidates are judged at once, as many as the
+        # judge's endpoint takes, each candidate's pairs in turn (so the decision does not depend on timing)
         t = time.monotonic()
         review: dict[int, Finding] = {}
         judge_notes: dict[int, str] = {}
-        for i, band in middle.items():
-            pairs = sorted(((sc, ci, item, why) for (ci, item), (sc, why) in band.items()), reverse=True)
-            pairs = pairs[: cfg.judge_max_pairs]
-            if self.judge is None:
+        ranked_band = {i: sorted(((sc, ci, item, why) for (ci, item), (sc, why) in band.items()),
+                                 reverse=True)[: cfg.judge_max_pairs] for i, band in middle.items()}
+        if self.judge is None:
+            for i, pairs in ranked_band.items():
                 sc, ci, item, why = pairs[0]
                 ix = self.indexes[ci]
                 review[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "review", sc, "question",
                                     probes[i].question, ix.corpus.display_text(item), {"band": why})
-                continue
-            self.counts["judge"] += 1
-            for sc, ci, item, why in pairs:
-                ix = self.indexes[ci]
-                try:
-                    ans = self.ask_judge(probes[i], ix.corpus, item)
-                except BenchmintError as exc:  # an unreachable or broken judge: review, never a silent pass
-                    review[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "review", sc, "question",
-                                        probes[i].question, ix.corpus.display_text(item),
-                                        {"band": why, "judge_error": str(exc)})
-                    break
-                scores[i].setdefault("judge", []).append({"corpus": ix.corpus.name, "item": item, "same": ans.same,
-                                                          "reason": ans.reason})
-                if ans.same:
-                    flagged[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "judge", sc, "question",
-                                         probes[i].question, ix.corpus.display_text(item),
-                                         {"band": why, "judge_reason": ans.reason})
-                    break
-                judge_notes[i] = ans.reason
+        elif ranked_band:
+            self.counts["judge"] += len(ranked_band)
+            width = max(1, min(int(getattr(self.judge, "concurrency", 1) or 1), len(ranked_band)))
+            with ThreadPoolExecutor(max_workers=width) as ex:
+                verdicts = list(ex.map(lambda item: self._judge_band(probes[item[0]], item[1]), ranked_band.items()))
+            for i, verdict in zip(ranked_band, verdicts, strict=True):
+                scores[i].setdefault("judge", []).extend(verdict.answers)
+                if verdict.flag is not None:
+                    flagged[i] = verdict.flag
+                elif verdict.review is not None:
+                    review[i] = verdict.review
+                elif verdict.note:
+                    judge_notes[i] = verdict.note
         self.timing["judge"] += time.monotonic() - t
 
         out: list[Detection] = []
@@ -217,6 +228,27 @@ class Detector:
                 out.append(Detection("clean", None, scores[i],
                                      f"no match in {len(self.indexes)} corpora (nearest cosine {sem:.3f}){extra}"))
         return out
+
+    def _judge_band(self, probe: Probe, pairs: list[tuple[float, int, int, str]]) -> BandVerdict:
+        """Ask the judge about one candidate's middle-band pairs, best first, until one is the same question."""
+        verdict = BandVerdict()
+        for sc, ci, item, why in pairs:
+            ix = self.indexes[ci]
+            try:
+                ans = self.ask_judge(probe, ix.corpus, item)
+            except BenchmintError as exc:  # an unreachable or broken judge: review, never a silent pass
+                verdict.review = Finding(ix.corpus.name, item, ix.corpus.ids[item], "review", sc, "question",
+                                         probe.question, ix.corpus.display_text(item),
+                                         {"band": why, "judge_error": str(exc)})
+                return verdict
+            verdict.answers.append({"corpus": ix.corpus.name, "item": item, "same": ans.same, "reason": ans.reason})
+            if ans.same:
+                verdict.flag = Finding(ix.corpus.name, item, ix.corpus.ids[item], "judge", sc, "question",
+                                       probe.question, ix.corpus.display_text(item),
+                                       {"band": why, "judge_reason": ans.reason})
+                return verdict
+            verdict.note = ans.reason
+        return verdict
 
     def _tick(self, stage: str, t0: float, count: int) -> None:
         self.timing[stage] += time.monotonic() - t0
