@@ -1,5 +1,6 @@
 # benchmint: `make run` sets up .venv and mints a benchmark from examples/docs;
-# `make test` sets up the same .venv and runs the test suite; `make lint` checks style and the
+# `make test` sets up the same .venv and runs the test suite (every tier; `make test-fast`: tests/unit,
+# no LLM and no Prefect, in seconds; `make test-model`: all but the default-model builds); `make lint` checks style and the
 # import contracts (pyproject.toml: [tool.ruff], [tool.importlinter]).
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,7 +18,7 @@ NAME      ?= example
 QUESTIONS ?= 12
 MODEL     ?= local:qwen2.5-coder-1.5b
 
-.PHONY: install llama-server run test lint bench clean
+.PHONY: install llama-server run test test-fast test-model lint bench clean
 
 install: $(STAMP) llama-server
 
@@ -43,6 +44,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+test-model: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

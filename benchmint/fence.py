@@ -39,7 +39,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\
 _NAME_MAX = max(map(len, FENCE_TAGS))
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 # Every character that reads as '<' or '>' once folded (`fold_char`), for Unicode 14-15: found by a
-# scan of every code point (tests/test_fence.py repeats the scan, so a new Unicode version is noticed).
+# scan of every code point (tests/unit/test_fence.py repeats the scan, so a new Unicode version is noticed).
 OPEN_LIKE = ("<\u00ab\u02c2\u1438\u2039\u227a\u2329\u276c\u276e\u2770\u27e8\u27ea\u29fc\u3008\u300a\u3014"
              "\ufe39\ufe3d\ufe3f\ufe5d\ufe64\uff1c\U0001f12a\U0001f240\U0001f241\U0001f242\U0001f243"
              "\U0001f244\U0001f245\U0001f246\U0001f247\U0001f248")

@@ -21,6 +21,26 @@ from benchmint.usage import UsageBook  # noqa: E402
 from tests.fixtures import MD_TEXT, PDF_FACTS, write_pdf  # noqa: E402
 
 
+UNIT = Path(__file__).resolve().parent / "unit"
+# what a test in tests/unit may not use: an LLM server, the default model's files, Prefect
+HEAVY_FIXTURES = {"cache_dir", "smollm_gguf", "smollm_server", "smollm_client", "prefect_harness", "prefect_server",
+                  "sources"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers: tests/unit is `unit` (no LLM, no Prefect: checked here), an explicit `slow` mark is the
+    end-to-end tier on the default model, and every other test is `model` (SmolLM2, a real flow run)."""
+    for item in items:
+        if UNIT in Path(item.path).resolve().parents:
+            heavy = sorted(HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())))
+            if heavy:
+                raise pytest.UsageError(f"{item.nodeid} is in tests/unit but uses {', '.join(heavy)}; "
+                                        "move it to tests/ (the model tier)")
+            item.add_marker(pytest.mark.unit)
+        elif item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     """A session cache folder (responses, logs); the joined Qwen GGUF is shared with the user cache."""

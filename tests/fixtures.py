@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from benchmint.records import Citation, Question, question_id
+from validators.scoring import TargetResult
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,3 +83,39 @@ ITEMS = [
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def make_q(question: str, answer: str, kind: str = "open", **kw: object) -> Question:
+    """A question with one placeholder citation, for grading and scoring tests."""
+    return Question(id=question_id(question, answer), question=question, answer=answer, kind=kind,
+                    citations=[Citation(quote="x", chunk_id="c", document_id="d")], document_ids=["d"],
+                    chunk_ids=["c"], generator_model="test", prompt_id="p", prompt_version="1", **kw)
+
+
+def target_results(*correct: bool | None) -> list[TargetResult]:
+    """One target's result per entry: right, wrong, or missing (None)."""
+    return [TargetResult(f"t{i}", "with_document", None if c is None else "x", c, "exact" if c is not None else "missing")
+            for i, c in enumerate(correct)]
+
+
+class Fact(BaseModel):
+    """The JSON shape the model-client tests ask for."""
+
+    city: str
+    population: int
+
+
+MESSAGES = [{"role": "user", "content": "Give the largest city of Norway and its population as JSON."}]
+
+SECRET_CANARY = "CANARYk3y9"  # every secret below contains it: none may survive redaction
+
+
+def canary_config(tmp_path: Path) -> dict:
+    """A raw build definition with the canary in every place a key can be put."""
+    return {"name": "canary", "sources": [str(tmp_path)], "output_dir": str(tmp_path / "out"),
+            "feeds": [f"https://feeds.example.org/rss?token={SECRET_CANARY}f"],
+            "models": {"generator": {"model": "g", "base_url": f"https://user:{SECRET_CANARY}g@gen.example.com/v1",
+                                     "api_key_env": "CANARY_GEN_KEY"},
+                       "targets": [f"https://t.example.com/v1?api_key={SECRET_CANARY}t#t1", "local:smollm2-135m"],
+                       "judges": [{"model": "j", "base_url": f"https://j.example.com/v1#{SECRET_CANARY}j"}]},
+            "contamination": {"judge": f"https://c.example.com/v1;token={SECRET_CANARY}c#cj"}}

@@ -16,6 +16,8 @@ from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError
 from tests.fixtures import REPO
 
+pytestmark = pytest.mark.slow  # end-to-end on the default model
+
 SMOL = "local:smollm2-135m"
 
 

@@ -20,6 +20,8 @@ from benchmint.records import normalize_text
 from corpora.documents import load_documents
 from tests.fixtures import REPO
 
+pytestmark = pytest.mark.slow  # end-to-end on the default model
+
 
 @pytest.fixture(scope="module")
 def built(sources, tmp_path_factory, prefect_harness, cache_dir):

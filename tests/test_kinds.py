@@ -15,6 +15,8 @@ from validators.base import Context
 from validators.grounding import GroundingValidator
 from validators.quality import QualityValidator
 
+pytestmark = pytest.mark.slow  # end-to-end on the default model
+
 
 @pytest.fixture(scope="module")
 def korvath(sources, cache_dir, embedder):
@@ -55,13 +57,25 @@ def test_numeric_and_true_false_generation(korvath):
 
 
 def test_multi_hop_generation_across_documents(korvath):
+    """Every multi-hop question cites both chunks; within three seeds one passes grounding, with a citation
+    found in each hop and its answer supported by the cited text."""
     ctx, chunks, client = korvath
     pairs = pair_chunks(chunks, ctx.embedder)
     a = chunks[0]
     b = ctx.chunks[pairs[a.id]]
     assert b.document_id != a.document_id or abs(b.index - a.index) > 1
-    qs = MultiHopGenerator(client, 2).generate_pair(a, ctx.documents[a.document_id], b, ctx.documents[b.document_id])
-    assert qs and all(q.hops == 2 and q.chunk_ids == [a.id, b.id] for q in qs)
-    assert all({c.chunk_id for c in q.citations} == {a.id, b.id} for q in qs)
-    verdicts = GroundingValidator().check(qs, ctx)
-    assert all("hops" in v.reason or v.passed or "citation" in v.reason or "support" in v.reason for v in verdicts)
+    written, grounded = [], []
+    for seed in (0, 1, 2):
+        qs = MultiHopGenerator(client, 2, seed=seed).generate_pair(a, ctx.documents[a.document_id], b,
+                                                                     ctx.documents[b.document_id])
+        assert qs and all(q.hops == 2 and q.chunk_ids == [a.id, b.id] for q in qs)
+        assert all({c.chunk_id for c in q.citations} == {a.id, b.id} for q in qs)
+        written += qs
+        grounded += [(q, v) for q, v in zip(qs, GroundingValidator().check(qs, ctx), strict=True) if v.passed]
+        if grounded:
+            break
+    assert grounded, [(q.question, q.answer, v.reason) for q in written for v in GroundingValidator().check([q], ctx)]
+    for q, v in grounded:
+        found = {c.chunk_id for c, e in zip(q.citations, v.evidence["citations"], strict=True) if e["found"]}
+        assert found == {a.id, b.id}
+        assert v.evidence.get("derivation") or v.evidence["answer_support"] >= GroundingValidator().min_answer_support

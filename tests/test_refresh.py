@@ -13,6 +13,8 @@ from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
 from benchmint.runlock import run_lock
 
+pytestmark = pytest.mark.slow  # end-to-end on the default model
+
 DOCS = {
     "lantern.md": "# Pellworth lantern rules\n\nThe Pellworth lighthouse lantern is lit 25 minutes before sunset "
                   "by the duty keeper. Its lamp flashes white every 7 seconds and is seen 19 nautical miles out. "

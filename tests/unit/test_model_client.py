@@ -1,0 +1,132 @@
+"""The model client against a scripted HTTP endpoint on 127.0.0.1 that stands in for a misbehaving
+remote API (429, 5xx, 400, bad JSON), which llama.cpp cannot be made to produce on demand; model
+references and the public config."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from benchmint.config import BuildConfig
+from benchmint.errors import ConfigError, ModelError, ModelOutputError
+from benchmint.llm import ModelClient
+from benchmint.modelspec import ModelSpec, parse_model_ref
+from benchmint.response_cache import ResponseCache
+from benchmint.usage import UsageBook
+from tests.fixtures import MESSAGES, Fact
+
+
+def test_model_refs():
+    spec = parse_model_ref("http://127.0.0.1:9/v1#my-model")
+    assert spec.base_url == "http://127.0.0.1:9/v1" and spec.model == "my-model" and not spec.is_local
+    assert parse_model_ref("local:smollm2-135m").is_local
+    with pytest.raises(ConfigError, match="URL#model"):
+        parse_model_ref("http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigError, match="not understood"):
+        parse_model_ref("gpt-something")
+
+
+def test_secrets_never_reach_the_public_config(monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-very-secret")
+    cfg = BuildConfig(name="x", sources=["a"], models={"generator": {
+        "model": "m", "base_url": "https://user:pw@api.example.invalid/v1?api_key=sk-inline", "api_key_env": "MY_KEY"}})
+    dumped = json.dumps(cfg.public_dict())
+    assert "sk-very-secret" not in dumped and "sk-inline" not in dumped and "user:pw" not in dumped
+    assert "MY_KEY" in dumped  # the variable's name is fine
+
+
+def _completion(content: str) -> dict:
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+
+
+class ScriptedEndpoint:
+    """A stand-in for a remote, paid OpenAI-compatible API that misbehaves on cue."""
+
+    def __init__(self, script: list[tuple[int, str]]):
+        self.script = list(script)
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                status, content = outer.script.pop(0) if outer.script else (200, '{"city": "Oslo", "population": 1}')
+                payload = json.dumps(_completion(content) if status == 200 else {"error": {"message": content}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+def _client(url: str, tmp_path: Path, **kw) -> ModelClient:
+    spec = ModelSpec(model="remote-model", base_url=url, max_retries=3, **kw)
+    return ModelClient(spec, "judge", UsageBook(), ResponseCache(tmp_path / "c"))
+
+
+def test_retries_on_429_and_5xx_then_succeeds(tmp_path):
+    with ScriptedEndpoint([(429, "slow down"), (503, "busy"), (200, '{"city": "Oslo", "population": 709000}')]) as ep:
+        client = _client(ep.url, tmp_path)
+        assert client.complete_json(MESSAGES, Fact).population == 709000
+        assert len(ep.requests) == 3
+        assert client.usage.as_dict()["judge"]["retries"] == 2
+        # The remote endpoint gets the OpenAI json_schema response format.
+        assert ep.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_no_retry_on_4xx(tmp_path):
+    with ScriptedEndpoint([(400, "bad request")]) as ep:
+        client = _client(ep.url, tmp_path)
+        with pytest.raises(ModelError, match="rejected the request"):
+            client.complete_json(MESSAGES, Fact)
+        assert len(ep.requests) == 1
+
+
+def test_gives_up_after_max_retries(tmp_path):
+    with ScriptedEndpoint([(500, "down")] * 10) as ep:
+        client = _client(ep.url, tmp_path)
+        with pytest.raises(ModelError, match="failed after 4 tries"):
+            client.complete_json(MESSAGES, Fact)
+        assert len(ep.requests) == 4
+
+
+def test_one_repair_try_then_a_clear_error(tmp_path):
+    with ScriptedEndpoint([(200, "not json at all"), (200, '{"city": "Oslo", "population": 5}')]) as ep:
+        client = _client(ep.url, tmp_path)
+        assert client.complete_json(MESSAGES, Fact).population == 5
+        assert client.usage.as_dict()["judge"]["repairs"] == 1
+        assert "not valid" in ep.requests[1]["messages"][-1]["content"]
+    with ScriptedEndpoint([(200, '{"city": 3}'), (200, "still bad")]) as ep:
+        client = _client(ep.url, tmp_path / "other")
+        with pytest.raises(ModelOutputError, match="invalid Fact JSON twice"):
+            client.complete_json(MESSAGES, Fact)
+
+
+def test_unreachable_endpoint_is_one_clear_error(tmp_path):
+    client = _client("http://127.0.0.1:9/v1", tmp_path)
+    with pytest.raises(ModelError, match="cannot reach model endpoint http://127.0.0.1:9/v1"):
+        client.complete_json(MESSAGES, Fact)
