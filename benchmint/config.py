@@ -69,6 +69,10 @@ class DifficultyConfig(Record):
 class AdaptiveConfig(Record):
     rounds: int = Field(default=1, ge=1)  # 1: round 0 only; each further round aims at the failures seen
     chunks_per_round: int = Field(default=6, ge=1)  # round sizes when rounds > 1
+    # when rounds > 1, a round goes on past chunks_per_round, a batch at a time (each chunk once a round), until
+    # this many of its questions are measured by the targets, so its mean pass rate rests on enough questions;
+    # 0: chunks_per_round only. The question count, the token budget and the last chunk still stop it.
+    min_measured: int = Field(default=12, ge=0)
     sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
     max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
     # harder forms of the kinds the rounds after round 0 may try, kept when the targets fail them

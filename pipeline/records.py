@@ -46,6 +46,8 @@ class RoundRecord(Rec):
     """The targets' mean pass rate on the round's measured questions (None: none measured)."""
     measured: int = 0
     """Questions the targets answered (those the pass rate is the mean of)."""
+    pass_rate_ci: list[float] | None = None
+    """95% interval of the mean pass rate, clustered by source chunk (None: none measured)."""
     completion_tokens: int = 0
     """Completion tokens the round spent, every role."""
     patterns: list[str] | None = None
@@ -68,7 +70,18 @@ class RoundRecord(Rec):
 
     def brief(self) -> dict[str, Any]:
         """What the summary shows of a round."""
-        return {k: getattr(self, k) for k in ("round", "generated", "accepted", "mean_target_pass_rate")}
+        return {k: getattr(self, k) for k in ("round", "generated", "accepted", "mean_target_pass_rate", "measured",
+                                              "pass_rate_ci")}
+
+
+def rate_text(r: dict[str, Any]) -> str:
+    """A round's mean pass rate as shown: '0.58 [0.41, 0.75], 13 measured', or '-' when none was measured."""
+    rate = r.get("mean_target_pass_rate")
+    if rate is None:
+        return "-"
+    ci = r.get("pass_rate_ci")
+    interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+    return f"{rate:.2f}{interval}, {r.get('measured', 0)} measured"
 
 
 class Manifest(Rec):

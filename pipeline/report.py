@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmint.names import escape_undecodable
-from pipeline.records import BuildSummary
+from pipeline.records import BuildSummary, rate_text
 
 
 def summary_markdown(s: BuildSummary, headline: str) -> str:
@@ -17,9 +17,9 @@ def summary_markdown(s: BuildSummary, headline: str) -> str:
         lines += [f"| {k} | {n} |" for k, n in sorted(s.rejections_by_validator.items())]
         lines.append("")
     if any(r.get("mean_target_pass_rate") is not None for r in s.rounds):
-        lines += ["| round | generated | accepted | mean target pass rate |", "|---|---|---|---|"]
-        lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {r['mean_target_pass_rate']} |"
-                  for r in s.rounds]
+        lines += ["| round | generated | accepted | mean target pass rate [95% interval], measured |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {rate_text(r)} |" for r in s.rounds]
         lines.append("")
     if s.missing.get("target_replies") or s.missing.get("judge_votes"):
         lines += [f"Missing: {s.missing['target_replies']} target replies, {s.missing['judge_votes']} judge votes.", ""]

@@ -20,6 +20,7 @@ from benchmint import progress
 from benchmint.config import BuildConfig
 from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Question
+from benchmint.stats import mean_with_ci
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.multi_hop import MultiHopGenerator, pair_chunks
@@ -109,15 +110,35 @@ class RoundLoop:
             self._pairs = {a: self.ctx.chunks[b] for a, b in pair_chunks(self.all_chunks, self.ctx.embedder).items()}
         return plan_steps(round_chunks, plan, self._pairs or {}, self._quantities)
 
+    def more_chunks(self, r: int, taken: set[str], n: int, plan: RoundPlan) -> list[Chunk]:
+        """Up to `n` chunks a round has not taken yet, picked as the round's first ones were."""
+        left = [c for c in self.chunks if c.id not in taken]
+        if r == 0 or self.agent is None:
+            return left[:n]
+        prefer = self._quantities if COMPUTED in plan.kinds else None
+        return self.agent.pick_chunks(left, self.seen(), self.out.used, n, prefer=prefer)
+
     def run_round(self, r: int, plan: RoundPlan, planned: list[tuple[Chunk, str, Chunk | None]]) -> RoundRecord:
         cfg, out = self.cfg, self.out
         tokens0 = completion_tokens(self.pool)
         rnd = RoundRecord(round=r)
         rejected_by: Counter = Counter()
         rates: list[float] = []
+        clusters: list[str] = []
         size = cfg.generation.batch_chunks
-        for b in range(0, len(planned), size):
+        min_measured = cfg.adaptive.min_measured if cfg.adaptive.rounds > 1 else 0
+        taken = {c.id for c, _, _ in planned}
+        b = 0
+        while True:
+            if b >= len(planned):  # the round's chunks are done: more while too few questions were measured
+                more = self.more_chunks(r, taken, size, plan) if len(rates) < min_measured else []
+                if not more:
+                    break
+                taken.update(c.id for c in more)
+                planned += plan_steps(more, plan, self._pairs or {}, self._quantities)
+                continue
             steps = as_generation_steps(planned[b: b + size], self.ctx.documents, r, plan, self.seen())
+            b += size
             candidates = self.generate_batch(steps, rnd)
             out.generated += len(candidates)
             ok, bad = self.wiring.validate(self.chain, candidates, self.ctx)
@@ -128,7 +149,9 @@ class RoundLoop:
             rnd.accepted += len(ok)
             rnd.rejected += len(bad)
             rejected_by.update(v.validator for q in bad for v in q.verdicts if v.blocking and not v.passed)
-            rates += [q.pass_rate for q in candidates if q.pass_rate is not None]
+            measured = [q for q in candidates if q.pass_rate is not None]
+            rates += [q.pass_rate for q in measured]
+            clusters += [q.chunk_ids[0] if q.chunk_ids else q.id for q in measured]
             progress.current.get().advance(min(len(out.accepted), cfg.questions), cfg.questions, len(out.used),
                                            len(self.chunks))
             self.wiring.progress(min(100.0, 100.0 * len(out.accepted) / cfg.questions))
@@ -139,7 +162,10 @@ class RoundLoop:
                 out.stop = f"token budget of {cfg.adaptive.max_tokens} completion tokens spent"
                 break
         rnd.rejected_by_validator = dict(rejected_by)
-        rnd.mean_target_pass_rate = round(sum(rates) / len(rates), 4) if rates else None
+        if rates:
+            est = mean_with_ci(rates, clusters)
+            rnd.mean_target_pass_rate = round(est.mean, 4)
+            rnd.pass_rate_ci = [round(est.ci_low, 4), round(est.ci_high, 4)]
         rnd.measured = len(rates)
         rnd.completion_tokens = completion_tokens(self.pool) - tokens0
         if r > 0 and self.agent is not None:

@@ -20,7 +20,6 @@ from benchmint.response_cache import ResponseCache  # noqa: E402
 from benchmint.usage import UsageBook  # noqa: E402
 from tests.fixtures import MD_TEXT, PDF_FACTS, write_pdf  # noqa: E402
 
-
 UNIT = Path(__file__).resolve().parent / "unit"
 # what a test in tests/unit may not use: an LLM server, the default model's files, Prefect
 HEAVY_FIXTURES = {"cache_dir", "smollm_gguf", "smollm_server", "smollm_client", "prefect_harness", "prefect_server",

@@ -12,6 +12,7 @@ from rich.table import Table
 from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import load_config
 from benchmint.errors import BenchmintError
+from pipeline.records import rate_text
 
 
 def build(
@@ -109,9 +110,8 @@ def _print_summary(s: dict) -> None:
     t.add_row("chunks used", f"{s['chunks_used']} / {s['chunks']}")
     if len(s.get("rounds", [])) > 1 or any(r.get("mean_target_pass_rate") is not None for r in s.get("rounds", [])):
         for r in s["rounds"]:
-            rate = r["mean_target_pass_rate"]
             t.add_row(f"round {r['round']}", f"{r['generated']} generated, {r['accepted']} accepted, "
-                                             f"mean target pass rate {'-' if rate is None else f'{rate:.2f}'}")
+                                             f"mean target pass rate {rate_text(r)}")
     miss = s.get("missing", {})
     if miss.get("target_replies") or miss.get("judge_votes"):
         t.add_row("missing", f"{miss['target_replies']} target replies, {miss['judge_votes']} judge votes "

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from benchmint.cli.ui import fail, out
 from benchmint.errors import BenchmintError
+from pipeline.records import rate_text
 
 
 def push(
@@ -88,7 +89,7 @@ def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
     for r in m.get("rounds", []):
         if r.get("mean_target_pass_rate") is not None:
             t.add_row(f"round {r['round']}",
-                      f"{r['accepted']} accepted, mean target pass rate {r['mean_target_pass_rate']:.2f}")
+                      f"{r['accepted']} accepted, mean target pass rate {rate_text(r)}")
     out.print(t)
     titles = _doc_titles(m)
     q = Table(title=f"sample of {min(sample, len(qs))}")

@@ -4,6 +4,7 @@ Prefect: real records and real threads."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -12,17 +13,19 @@ import pytest
 from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError, EndpointDown
 from benchmint.modelspec import ModelSpec
+from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
 from generators.adaptive import RoundPlan
 from pipeline.concurrent import run_in_plan_order
 from pipeline.manifest import cap
-from pipeline.records import BuildSummary, RoundRecord
+from pipeline.records import BuildSummary, RoundRecord, StepOutcome
 from pipeline.refresh import diff_documents, nothing_to_recheck, refresh_fingerprint, retire_rule
 from pipeline.report import summary_markdown
-from pipeline.rounds import Generation
+from pipeline.rounds import Generation, RoundLoop
 from pipeline.steps import as_generation_steps, interleave, plan_steps, step_name
-from validators.base import ChainTools
-from validators.chain import DEFAULT_CHAIN, build_chain
+from pipeline.wiring import Direct
+from validators.base import ChainTools, Context
+from validators.chain import DEFAULT_CHAIN, ValidatorChain, build_chain
 from validators.scoring import TargetResult
 
 PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 litres per minute at idle."
@@ -210,17 +213,19 @@ def test_questions_beyond_the_count_are_rejected_with_a_budget_verdict():
 def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
     first = RoundRecord(round=0, generated=4, accepted=2, rejected=2, mean_target_pass_rate=None)
     assert set(first.as_dict()) == {"round", "generated", "accepted", "rejected", "rejected_by_validator", "chunks",
-                                    "mean_target_pass_rate", "measured", "completion_tokens"}
+                                    "mean_target_pass_rate", "measured", "pass_rate_ci", "completion_tokens"}
     later = first.model_copy(update={"round": 1, "patterns": ["units"], "kinds": ["mcq"], "multi_hop": 0.0,
                                      "shape_pass_rates": {"mcq": 0.5}})
     assert later.as_dict()["patterns"] == ["units"] and "error" not in later.as_dict()
-    assert later.brief() == {"round": 1, "generated": 4, "accepted": 2, "mean_target_pass_rate": None}
+    assert later.brief() == {"round": 1, "generated": 4, "accepted": 2, "mean_target_pass_rate": None,
+                               "measured": 0, "pass_rate_ci": None}
 
 
 def test_the_summary_renders_as_markdown_with_what_was_skipped_and_spent():
     s = BuildSummary(name="pumps", accepted=3, rejected=5, generated=8, chunks_used=4, chunks=6,
                      rejections_by_validator={"quality": 1, "grounding": 4},
-                     rounds=[{"round": 0, "generated": 8, "accepted": 3, "mean_target_pass_rate": 0.25}],
+                     rounds=[{"round": 0, "generated": 8, "accepted": 3, "mean_target_pass_rate": 0.25,
+                               "measured": 6, "pass_rate_ci": [0.1, 0.4]}],
                      missing={"target_replies": 2, "judge_votes": 0},
                      skipped=[{"source": "/docs/caf\udce9.md", "reason": "not UTF-8"}],
                      token_usage={"generator": {"calls": 4, "cache_hits": 1, "prompt_tokens": 900,
@@ -230,9 +235,64 @@ def test_the_summary_renders_as_markdown_with_what_was_skipped_and_spent():
     assert lines[0] == "# benchmint build: pumps" and "**published outputs/pumps/v1**" in lines
     assert "| 3 | 5 | 8 | 4 / 6 |" in lines
     assert lines.index("| grounding | 4 |") < lines.index("| quality | 1 |")  # sorted by validator
-    assert "| 0 | 8 | 3 | 0.25 |" in lines
+    assert "| 0 | 8 | 3 | 0.25 [0.10, 0.40], 6 measured |" in lines
     assert "Missing: 2 target replies, 0 judge votes." in lines
     assert "- `/docs/caf\\xe9.md`: not UTF-8" in lines  # the undecodable byte escaped, not dropped
     assert "- generator: 4 calls, 1 cached, 900 prompt + 300 completion tokens" in lines
     d = s.as_dict()
     assert d["release"] is None and "version" not in d and "timing" not in d
+
+
+# --------------------------------------------------------------------------- rounds measured
+
+
+class RecordedSteps(Direct):
+    """A wiring whose generation step returns one recorded question per step (no model) and whose
+    validation measures only the questions of every third chunk, as a round whose targets answer few."""
+
+    def __init__(self):
+        self.steps: list[tuple[int, str]] = []
+
+    def generate(self, generator, step):
+        c = step.chunks[0]
+        self.steps.append((step.round, c.id))
+        q = question(f"Round {step.round}: what does chunk {c.id} say?", c.id, step.documents[0])
+        return StepOutcome(questions=[q.model_copy(update={"chunk_ids": [c.id]})])
+
+    def validate(self, chain, candidates, ctx):
+        for q in candidates:
+            if int(q.chunk_ids[0].rsplit("c", 1)[1]) % 3 == 0:
+                q.pass_rate = 0.5 if int(q.chunk_ids[0].rsplit("c", 1)[1]) % 2 else 0.25
+        return candidates, []
+
+    def plan_round(self, agent, questions, cfg, round_):
+        return RoundPlan(kinds=["open"], multi_hop=0.0)
+
+
+def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path):
+    d = doc("a", PUMP)
+    chunks = [chunk(d, i).model_copy(update={"id": f"a-c{i}"}) for i in range(40)]
+    cfg = BuildConfig(name="t", sources=["x"], cache_dir=str(tmp_path), questions=1000,
+                      generation={"batch_chunks": 2, "kinds": ["open"]},
+                      adaptive={"rounds": 2, "chunks_per_round": 4, "min_measured": 5},
+                      models={"generator": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}})
+    wiring = RecordedSteps()
+    ctx = Context(config=cfg, documents={"a": d}, chunks={c.id: c for c in chunks})
+    with ModelPool({"generator": cfg.models.generator}, tmp_path) as pool:  # never called: the wiring answers
+        gen = RoundLoop(cfg, wiring, pool, ctx, ValidatorChain([], []), chunks, chunks, logging.getLogger("t")).run()
+    r0, r1 = gen.rounds
+    # every third chunk is measured: round 0 takes chunks 0..13 (a batch of 2 at a time) to measure 5
+    assert [c for r, c in wiring.steps if r == 0] == [f"a-c{i}" for i in range(14)]
+    assert r0.measured == 5 and r0.chunks == 14
+    rates = [0.25, 0.5, 0.25, 0.5, 0.25]  # chunks 0, 3, 6, 9, 12
+    assert r0.mean_target_pass_rate == pytest.approx(sum(rates) / 5)
+    assert r0.pass_rate_ci[0] < r0.mean_target_pass_rate < r0.pass_rate_ci[1]
+    assert r1.measured >= 5 and len({c for r, c in wiring.steps if r == 1}) == r1.chunks  # each chunk once a round
+    assert "0.35 [" in summary_markdown(BuildSummary(name="t", kind="build", accepted=1, rejected=0, generated=1,
+                                                     rounds=[r0.brief()]), "published v1")
+    unbounded = cfg.model_copy(update={"adaptive": cfg.adaptive.model_copy(update={"min_measured": 0})})
+    wiring = RecordedSteps()
+    with ModelPool({"generator": cfg.models.generator}, tmp_path) as pool:
+        loop = RoundLoop(unbounded, wiring, pool, ctx, ValidatorChain([], []), chunks, chunks, logging.getLogger("t"))
+        gen = loop.run()
+    assert [r.chunks for r in gen.rounds] == [4, 4]  # chunks_per_round only
