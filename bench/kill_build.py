@@ -72,7 +72,10 @@ def make_corpus(folder: Path, docs: int, seed: int) -> None:
 def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, chunk_tokens: int = 100) -> None:
     cfg = {"name": NAME, "sources": [str(corpus)], "questions": 1000, "seed": seed,
            "output_dir": str(out), "cache_dir": str(cache),
-           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048}},
+           # llama-server samples with no repeat penalty by default; without one SmolLM2-135M loops inside a JSON
+           # string to max_tokens on most steps of this corpus (the breaker then stops the build after 5 in a row)
+           "models": {"generator": {"model": "local:smollm2-135m", "max_tokens": 400, "n_ctx": 2048,
+                                    "sampling": {"repeat_penalty": 1.1}}},
            "chunking": {"max_tokens": chunk_tokens, "overlap": 0},
            # true/false: SmolLM2-135M's open questions on this corpus cite "the document" and fail grounding and quality
            # (a 1-file build accepted none); a true/false item is its copied sentence and a changed twin

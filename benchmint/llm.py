@@ -178,6 +178,7 @@ class ModelClient:
             "temperature": self.spec.temperature,
             "max_tokens": self.spec.max_tokens,
             "response_format": self._response_format(schema),
+            **self.spec.sampling,
         }
         params.update(overrides)
         key = self.cache_key(messages, params)

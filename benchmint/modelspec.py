@@ -34,6 +34,9 @@ class ModelSpec(Record):
     max_consecutive_failures: int = Field(default=5, ge=0)
     temperature: float = 0.2
     max_tokens: int = Field(default=1200, ge=16)
+    sampling: dict[str, float | int | bool | str] = Field(default_factory=dict)
+    """Further sampling parameters sent as they are in every request, as the endpoint names them
+    (llama.cpp: repeat_penalty, top_k, min_p; vLLM: repetition_penalty; OpenAI: top_p, frequency_penalty)."""
     n_ctx: int = Field(default=4096, ge=512)  # local models only
     requests_per_minute: float | None = Field(default=None, gt=0)
     """The endpoint's request quota (a hosted API's rate limit), kept on this side: every client of the

@@ -130,3 +130,16 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path):
     client = _client("http://127.0.0.1:9/v1", tmp_path)
     with pytest.raises(ModelError, match="cannot reach model endpoint http://127.0.0.1:9/v1"):
         client.complete_json(MESSAGES, Fact)
+
+
+def test_sampling_parameters_reach_the_endpoint_and_key_the_cache(tmp_path):
+    reply = (200, '{"city": "Oslo", "population": 709000}')
+    with ScriptedEndpoint([reply, reply]) as ep:
+        plain = _client(ep.url, tmp_path)
+        plain.complete_json(MESSAGES, Fact)
+        tuned = _client(ep.url, tmp_path, sampling={"repeat_penalty": 1.1, "top_k": 40})
+        tuned.complete_json(MESSAGES, Fact)
+        tuned.complete_json(MESSAGES, Fact)  # the same request again: from the cache
+    assert "repeat_penalty" not in ep.requests[0]
+    assert ep.requests[1]["repeat_penalty"] == 1.1 and ep.requests[1]["top_k"] == 40
+    assert len(ep.requests) == 2  # other sampling, another cache entry; then a hit
