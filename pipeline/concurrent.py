@@ -8,7 +8,9 @@ reporter and an orchestrator's run context (Prefect's flow run) follow it into t
 `after_each` sees each result in plan order as soon as it and every step before it are done (the
 circuit breaker is checked there). When it raises, the steps not started yet are cancelled, the ones
 running finish (a model call cannot be taken back), their results are dropped, and the exception
-propagates: a stop mid-batch never leaves a worker writing behind the caller's back.
+propagates: a stop mid-batch never leaves a worker writing behind the caller's back. Ctrl-C and SIGTERM
+(KeyboardInterrupt) do not wait for the running calls: the caller stops at once and closes its model
+servers, which ends those calls.
 """
 
 from __future__ import annotations
@@ -33,18 +35,20 @@ def run_in_plan_order(steps: Sequence[S], work: Callable[[S], R], max_workers: i
                 after_each(s, r)
             out.append(r)
         return out
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(steps)), thread_name_prefix="benchmint-step") as pool:
-        futures: list[Future[R]] = [pool.submit(contextvars.copy_context().run, work, s) for s in steps]
-        try:
-            out = []
-            for s, f in zip(steps, futures):
-                r = f.result()
-                if after_each is not None:
-                    after_each(s, r)
-                out.append(r)
-            return out
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            wait(futures)
-            raise
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(steps)), thread_name_prefix="benchmint-step")
+    futures: list[Future[R]] = [pool.submit(contextvars.copy_context().run, work, s) for s in steps]
+    try:
+        out = []
+        for s, f in zip(steps, futures):
+            r = f.result()
+            if after_each is not None:
+                after_each(s, r)
+            out.append(r)
+        return out
+    except Exception:
+        for f in futures:
+            f.cancel()
+        wait(futures)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

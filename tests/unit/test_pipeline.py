@@ -179,6 +179,25 @@ def test_a_stop_mid_batch_cancels_the_steps_not_started_and_lets_running_ones_fi
     assert len(started) < 20  # the rest never started
 
 
+def test_ctrl_c_mid_batch_returns_without_waiting_for_the_running_steps():
+    release = threading.Event()  # the running step's model call: it ends only when the caller lets it
+    finished: list[int] = []
+
+    def work(i: int) -> int:
+        if i == 1:
+            release.wait(30)
+        finished.append(i)
+        return i
+
+    def interrupted(step: int, r: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_in_plan_order([0, 1, 2, 3], work, 2, interrupted)
+    assert not release.is_set() and 1 not in finished  # back before the running step ended
+    release.set()
+
+
 def test_one_worker_runs_in_the_callers_thread():
     caller = threading.get_ident()
     assert run_in_plan_order([1, 2], lambda s: threading.get_ident(), 1) == [caller, caller]
