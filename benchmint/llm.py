@@ -207,9 +207,8 @@ class ModelClient:
         convo = list(messages)
         completion_tokens = 0
         for attempt in range(2):
-            reply = self._create(convo, params, deadline)
+            reply = self._reply(convo, params, deadline)
             completion_tokens += reply.completion_tokens
-            self.usage.add(self.role, calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
             try:
                 return schema.model_validate(extract_json(reply.content)), completion_tokens
             except (ValueError, ValidationError) as exc:
@@ -224,6 +223,20 @@ class ModelClient:
                                                 "Reply again with only the corrected JSON object, following the schema."},
                 ]
         raise AssertionError("unreachable")
+
+    def _reply(self, convo: list[dict[str, str]], params: dict[str, Any], deadline: float) -> Reply:
+        """One reply to `convo`, kept as it came (valid or not) so that a rerun after a crash replays it
+        instead of asking again: a step whose replies were invalid, or a first reply awaiting its repair."""
+        key = self.cache_key(convo, {**params, "kept": "raw reply"})
+        if self.cache is not None and (hit := self.cache.get(key)) is not None and "content" in hit:
+            self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
+            return Reply(hit["content"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0))
+        reply = self._create(convo, params, deadline)
+        self.usage.add(self.role, calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        if self.cache is not None:
+            self.cache.put(key, {"content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                                 "completion_tokens": reply.completion_tokens})
+        return reply
 
     def close(self) -> None:
         self._http.close()

@@ -1,4 +1,5 @@
-"""Validated model replies on disk, so that a rerun repeats no call whose reply was kept."""
+"""Model replies on disk (each validated value, and each reply as it came), so that a rerun repeats no
+call whose reply was kept."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 
 class ResponseCache:
-    """Validated responses on disk, one JSON file per key."""
+    """Replies on disk, one JSON file per key."""
 
     def __init__(self, root: Path):
         self.root = root

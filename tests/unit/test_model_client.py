@@ -84,7 +84,7 @@ class ScriptedEndpoint:
 
 
 def _client(url: str, tmp_path: Path, **kw) -> ModelClient:
-    spec = ModelSpec(model="remote-model", base_url=url, max_retries=3, **kw)
+    spec = ModelSpec(model="remote-model", base_url=url, **{"max_retries": 3, **kw})
     return ModelClient(spec, "judge", UsageBook(), ResponseCache(tmp_path / "c"))
 
 
@@ -124,6 +124,28 @@ def test_one_repair_try_then_a_clear_error(tmp_path):
         client = _client(ep.url, tmp_path / "other")
         with pytest.raises(ModelOutputError, match="invalid Fact JSON twice"):
             client.complete_json(MESSAGES, Fact)
+
+
+def test_every_reply_is_kept_so_a_rerun_asks_nothing_again(tmp_path):
+    """A rerun after a crash replays the replies the first run got, valid or not: a step whose replies
+    were invalid fails again the same way, and a first reply whose repair never came is not asked again."""
+    bad = [(200, '{"city": 3}'), (200, "still bad")]
+    with ScriptedEndpoint(bad) as ep:
+        with pytest.raises(ModelOutputError) as first:
+            _client(ep.url, tmp_path).complete_json(MESSAGES, Fact)
+        assert len(ep.requests) == 2
+        again = _client(ep.url, tmp_path)
+        with pytest.raises(ModelOutputError) as second:
+            again.complete_json(MESSAGES, Fact)
+        assert len(ep.requests) == 2 and str(second.value) == str(first.value)
+        assert again.usage.as_dict()["judge"]["cache_hits"] == 2 and again.usage.as_dict()["judge"]["calls"] == 0
+    other = [{"role": "user", "content": "Name a city of Norway and its population as JSON."}]
+    script = [(200, "not json"), (500, "down"), (200, '{"city": "Bergen", "population": 291000}')]
+    with ScriptedEndpoint(script) as ep:  # the repair does not come (as in a crash), then a rerun
+        with pytest.raises(ModelError):
+            _client(ep.url, tmp_path, max_retries=0).complete_json(other, Fact)
+        assert _client(ep.url, tmp_path).complete_json(other, Fact).city == "Bergen"
+        assert len(ep.requests) == 3 and "not valid" in ep.requests[2]["messages"][-1]["content"]  # the repair only
 
 
 def test_unreachable_endpoint_is_one_clear_error(tmp_path):
