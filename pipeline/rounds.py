@@ -100,18 +100,14 @@ class RoundLoop:
         cfg = self.cfg
         if COMPUTED in plan.kinds and self._quantities is None:
             self._quantities = chunks_with_quantities(self.chunks)
-        if r == 0 or self.agent is None:
-            round_chunks = self.chunks if cfg.adaptive.rounds == 1 else self.chunks[: cfg.adaptive.chunks_per_round]
-        else:
-            prefer = self._quantities if COMPUTED in plan.kinds else None
-            round_chunks = self.agent.pick_chunks(self.chunks, self.seen(), self.out.used,
-                                                  cfg.adaptive.chunks_per_round, prefer=prefer)
+        size = len(self.chunks) if cfg.adaptive.rounds == 1 else cfg.adaptive.chunks_per_round
+        round_chunks = self.more_chunks(r, set(), size, plan)
         if plan.multi_hop > 0 and self._pairs is None:
             self._pairs = {a: self.ctx.chunks[b] for a, b in pair_chunks(self.all_chunks, self.ctx.embedder).items()}
         return plan_steps(round_chunks, plan, self._pairs or {}, self._quantities)
 
     def more_chunks(self, r: int, taken: set[str], n: int, plan: RoundPlan) -> list[Chunk]:
-        """Up to `n` chunks a round has not taken yet, picked as the round's first ones were."""
+        """Up to `n` chunks the round has not taken yet: in corpus order in round 0, else the agent's pick."""
         left = [c for c in self.chunks if c.id not in taken]
         if r == 0 or self.agent is None:
             return left[:n]
