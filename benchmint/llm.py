@@ -207,12 +207,24 @@ class ModelClient:
         convo = list(messages)
         completion_tokens = 0
         for attempt in range(2):
-            reply = self._reply(convo, params, deadline)
+            # a reply that does not validate is kept as it came, so a rerun after a crash replays it instead of
+            # asking again (a step that failed, or a first reply whose repair never came); a valid one is kept
+            # as the step's value by complete_json
+            key = self.cache_key(convo, {**params, "kept": "invalid reply"})
+            reply = self._kept_reply(key)
+            fresh = reply is None
+            if reply is None:
+                reply = self._create(convo, params, deadline)
+                self.usage.add(self.role, calls=1, prompt_tokens=reply.prompt_tokens,
+                               completion_tokens=reply.completion_tokens)
             completion_tokens += reply.completion_tokens
             try:
                 return schema.model_validate(extract_json(reply.content)), completion_tokens
             except (ValueError, ValidationError) as exc:
                 self.usage.fault(self.role, "schema")
+                if fresh and self.cache is not None:
+                    self.cache.put(key, {"content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                                         "completion_tokens": reply.completion_tokens})
                 if attempt == 1:
                     raise ModelOutputError(f"model {self.spec.label} returned invalid {schema.__name__} JSON twice: "
                                            f"{_short(exc, self._secrets)}") from None
@@ -224,19 +236,13 @@ class ModelClient:
                 ]
         raise AssertionError("unreachable")
 
-    def _reply(self, convo: list[dict[str, str]], params: dict[str, Any], deadline: float) -> Reply:
-        """One reply to `convo`, kept as it came (valid or not) so that a rerun after a crash replays it
-        instead of asking again: a step whose replies were invalid, or a first reply awaiting its repair."""
-        key = self.cache_key(convo, {**params, "kept": "raw reply"})
-        if self.cache is not None and (hit := self.cache.get(key)) is not None and "content" in hit:
-            self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
-            return Reply(hit["content"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0))
-        reply = self._create(convo, params, deadline)
-        self.usage.add(self.role, calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
-        if self.cache is not None:
-            self.cache.put(key, {"content": reply.content, "prompt_tokens": reply.prompt_tokens,
-                                 "completion_tokens": reply.completion_tokens})
-        return reply
+    def _kept_reply(self, key: str) -> Reply | None:
+        """The reply kept under `key` (counted as a cache hit), or None."""
+        hit = self.cache.get(key) if self.cache is not None else None
+        if hit is None or "content" not in hit:
+            return None
+        self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
+        return Reply(hit["content"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0))
 
     def close(self) -> None:
         self._http.close()

@@ -1,5 +1,5 @@
-"""Model replies on disk (each validated value, and each reply as it came), so that a rerun repeats no
-call whose reply was kept."""
+"""Model replies on disk (each step's validated value, and each reply that did not validate, as it
+came), so that a rerun repeats no call whose reply was kept."""
 
 from __future__ import annotations
 

@@ -126,9 +126,10 @@ def test_one_repair_try_then_a_clear_error(tmp_path):
             client.complete_json(MESSAGES, Fact)
 
 
-def test_every_reply_is_kept_so_a_rerun_asks_nothing_again(tmp_path):
-    """A rerun after a crash replays the replies the first run got, valid or not: a step whose replies
-    were invalid fails again the same way, and a first reply whose repair never came is not asked again."""
+def test_invalid_replies_are_kept_so_a_rerun_asks_nothing_again(tmp_path):
+    """A rerun after a crash replays the invalid replies the first run got (valid ones are the step's
+    cached value): a step whose replies were invalid fails again the same way, and a first reply whose
+    repair never came is not asked again."""
     bad = [(200, '{"city": 3}'), (200, "still bad")]
     with ScriptedEndpoint(bad) as ep:
         with pytest.raises(ModelOutputError) as first:
