@@ -28,7 +28,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.prefect_server import server_env, start_server, stop  # noqa: E402
+
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 NAME = "killbench"
 FILES = ("questions.jsonl", "questions.parquet", "rejected.jsonl", "retired.jsonl", "manifest.json", "README.md",
@@ -89,43 +91,16 @@ def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, ch
     path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def prefect_server(home: Path) -> Iterator[dict[str, str]]:
-    """One `prefect server start` on 127.0.0.1 for every run of the bench; its environment."""
-    import httpx
-
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_API_URL=api, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_UI_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING", PYTHONPATH=str(ROOT),
-               HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    prefect = str(Path(PY).parent / "prefect")
-    proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    """One `prefect server start` on 127.0.0.1 for every run of the bench; the builds' environment."""
+    home.mkdir(parents=True, exist_ok=True)
+    proc, api = start_server(home, home.parent / "prefect-server.log", timeout_s=240)
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            time.sleep(1)
-        else:
-            raise RuntimeError("prefect server did not start in 240 s")
-        yield env
+        yield {**server_env(home, api), "PREFECT_LOGGING_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+               "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
 
 
 def server_log(cache: Path) -> Path:
