@@ -1,7 +1,7 @@
 # benchmint: `make run` sets up .venv and mints a benchmark from examples/docs;
 # `make test` sets up the same .venv and runs the test suite (every tier; `make test-fast`: tests/unit,
-# no LLM and no Prefect, in seconds; `make test-model`: all but the default-model builds); `make lint` checks style and the
-# import contracts (pyproject.toml: [tool.ruff], [tool.importlinter]).
+# no LLM and no Prefect, in seconds; `make test-model`: all but the default-model builds); `make lint`
+# checks style and the import contracts (pyproject.toml: [tool.ruff], [tool.importlinter]).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

@@ -135,9 +135,10 @@ def test_serve_registers_a_scheduled_deployment_and_its_runs_publish_artifacts(b
     bin_dir = Path(sys.executable).parent
     serving, serve_log = None, tmp_path / "serve.log"
     try:
-        serving = subprocess.Popen([sys.executable, "-m", "benchmint.cli", "serve", "pellworth", "--cron", "0 3 * * *",
-                                    "--output-dir", cfg.output_dir], env=env, cwd=tmp_path,
-                                   stdout=serve_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        with serve_log.open("w") as log_out:  # the child keeps its own copy of the descriptor
+            serving = subprocess.Popen([sys.executable, "-m", "benchmint.cli", "serve", "pellworth", "--cron",
+                                        "0 3 * * *", "--output-dir", cfg.output_dir], env=env, cwd=tmp_path,
+                                       stdout=log_out, stderr=subprocess.STDOUT, start_new_session=True)
         listed = ""
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and "pellworth-nightly" not in listed:
