@@ -114,11 +114,11 @@ def test_band_filter_and_discrimination():
 def test_clustered_intervals_and_paired_differences():
     flat = mean_with_ci([1, 0, 1, 0, 1, 0, 1, 0], [str(i) for i in range(8)])
     clustered = mean_with_ci([1, 1, 1, 1, 0, 0, 0, 0], ["a", "a", "a", "a", "b", "b", "c", "c"])
-    assert flat.mean == clustered.mean == 0.5 and flat.method == clustered.method == "clustered"
+    assert flat.mean == clustered.mean == 0.5 and flat.method == clustered.method == "korn-graubard"
     assert clustered.se > flat.se  # correlated within documents: wider
     assert flat.ci_low < 0.5 < flat.ci_high and 0 <= clustered.ci_low and clustered.ci_high <= 1
     one = mean_with_ci([1, 0, 1], ["a", "a", "a"])
-    assert one.method == "clt" and one.se > 0
+    assert one.method == "independent" and one.se > 0  # one document: the questions taken as independent
     d = paired_difference([1, 1, 1, 0], [0, 1, 0, 0], ["a", "b", "c", "d"])
     assert d.mean == 0.5 and d.ci_low < 0.5 < d.ci_high
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
