@@ -165,6 +165,9 @@ class BuildConfig(Record):
     loader: LoaderConfig = Field(default_factory=LoaderConfig)
     output_dir: str = "outputs"
     cache_dir: str | None = None
+    # the response cache (cache_dir/responses) is pruned to this after each build or refresh, least recently
+    # used replies first; 0: no cap
+    cache_max_mb: float = Field(default=2048, ge=0)
     seed: int = 0
 
     @field_validator("name")

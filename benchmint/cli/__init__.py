@@ -20,12 +20,14 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 
-from benchmint.cli import build, contamination, evaluate, refresh, releases, start  # noqa: E402
-from benchmint.cli.ui import console  # noqa: E402
+from benchmint.cli import build, cache, contamination, evaluate, refresh, releases, start  # noqa: E402
+from benchmint.cli.ui import OneLineErrors, fail  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# OneLineErrors: a BenchmintError from any command is one line, never a traceback
+app = typer.Typer(cls=OneLineErrors, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Mint fresh, grounded, versioned LLM benchmarks from your own documents.")
+app.callback()(start.root_options)
 # in the order `benchmint --help` lists them
 app.command()(build.build)
 app.command()(refresh.refresh)
@@ -40,11 +42,16 @@ app.command()(releases.versions)
 app.command()(releases.show)
 app.command("diff")(releases.diff_)
 app.command()(start.version)
+app.add_typer(cache.cache_app, name="cache")
 
 
-def main() -> None:  # pragma: no cover
+def main() -> None:
+    """The `benchmint` script and `python -m benchmint.cli`: the app, its errors as one line."""
     try:
-        app()
-    except BenchmintError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        sys.exit(1)
+        # one name however it was started, so `--install-completion` completes the `benchmint` script
+        app(prog_name="benchmint")
+    except BenchmintError as exc:  # past OneLineErrors: raised outside any command (e.g. in completion)
+        try:
+            fail(str(exc))
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

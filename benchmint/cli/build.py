@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from benchmint.cli.cache import trim_after_run
 from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import load_config
 from benchmint.errors import BenchmintError
@@ -56,14 +57,12 @@ def build(
         params = flow_params(cfg)
     except BenchmintError as exc:
         fail(str(exc), 2)
-    try:  # fail fast, before Prefect starts, on a local model that is not there
-        from benchmint.local_server import resolve_local_gguf
+    from benchmint.local_server import resolve_local_gguf
 
-        for spec in [cfg.models.generator, *cfg.models.targets, *cfg.models.panel()]:
-            if spec.is_local:
-                resolve_local_gguf(spec.model, cfg.resolved_cache_dir())
-    except BenchmintError as exc:
-        fail(str(exc))
+    # fail fast, before Prefect starts, on a local model that is not there
+    for spec in [cfg.models.generator, *cfg.models.targets, *cfg.models.panel()]:
+        if spec.is_local:
+            resolve_local_gguf(spec.model, cfg.resolved_cache_dir())
     from flows.build import build_benchmark  # imports prefect: after the environment is set
 
     # `kill` (SIGTERM) takes the same path as Ctrl-C, so the local model server is stopped.
@@ -71,6 +70,7 @@ def build(
 
     summary = with_progress(build_benchmark, params, wait)
     _print_summary(summary)
+    trim_after_run(cfg)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
 

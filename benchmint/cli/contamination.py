@@ -10,7 +10,6 @@ from rich.table import Table
 
 from benchmint.cli.ui import fail, out
 from benchmint.config import cache_root
-from benchmint.errors import BenchmintError
 
 corpora_app = typer.Typer(no_args_is_help=True, help="Known corpora that builds are checked against for contamination.")
 
@@ -26,10 +25,7 @@ def corpora_add(
     """Register a known corpus (loaded once now to check it)."""
     from corpora.reference.registry import add_corpus
 
-    try:
-        entry = add_corpus(name, source, fields, split=split)
-    except BenchmintError as exc:
-        fail(str(exc))
+    entry = add_corpus(name, source, fields, split=split)
     out.print(f"added corpus [bold]{entry['name']}[/]: {entry['size']} items from {entry['source']}", highlight=False)
     out.print(entry["note"], highlight=False)
 
@@ -39,10 +35,7 @@ def corpora_list() -> None:
     """List registered and builtin corpora."""
     from corpora.reference.registry import list_corpora
 
-    try:
-        rows = list_corpora()
-    except BenchmintError as exc:
-        fail(str(exc))
+    rows = list_corpora()
     t = Table(title="known corpora")
     for col in ("name", "kind", "items", "available", "source"):
         t.add_column(col, overflow="fold")
@@ -57,10 +50,7 @@ def corpora_remove(name: Annotated[str, typer.Argument(help="A registered corpus
     """Unregister a corpus."""
     from corpora.reference.registry import remove_corpus
 
-    try:
-        entry = remove_corpus(name)
-    except BenchmintError as exc:
-        fail(str(exc))
+    entry = remove_corpus(name)
     out.print(f"removed corpus {entry['name']} ({entry['source']})", highlight=False)
 
 
@@ -82,8 +72,6 @@ def decontaminate(
         roles = {} if no_judge else {"judge": parse_model_ref(judge)}
         with ModelPool(roles, cache_root()) as pool:
             summary = decontaminate_file(input, reference, output, judge=pool.clients.get("judge"))
-    except BenchmintError as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; nothing was written", 130)
     out.print(f"{summary['questions']} questions: {summary['contaminated']} contaminated, "

@@ -56,8 +56,6 @@ def eval_(
     try:
         with console.status("evaluating"):
             board = evaluate_models(str(folder), list(model), judges, closed_book)
-    except BenchmintError as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; no result was written", 130)
     t = Table(title=f"{folder} ({board['mode'].replace('_', ' ')}, {board['n_questions']} questions)")

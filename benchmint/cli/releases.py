@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Optional
 
 import typer
@@ -9,7 +10,6 @@ from rich.errors import NotRenderableError
 from rich.table import Table
 
 from benchmint.cli.ui import fail, out
-from benchmint.errors import BenchmintError
 from pipeline.records import rate_text
 
 
@@ -24,28 +24,27 @@ def push(
 
     if not repo:
         fail("name the Hub repository: --repo ORG/NAME", 2)
-    try:
-        d = catalog.bench_dir(output_dir, name)
-        url = catalog.push_to_hub(d / catalog.resolve_version(d, version_), repo)
-    except BenchmintError as exc:
-        fail(str(exc))
+    d = catalog.bench_dir(output_dir, name)
+    url = catalog.push_to_hub(d / catalog.resolve_version(d, version_), repo)
     out.print(f"pushed to {url}", highlight=False)
 
 
 def versions(
     name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
     output_dir: Annotated[str, typer.Option("--output-dir", help="Where releases are (default outputs).")] = "outputs",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")] = False,
 ) -> None:
     """List the published versions of a benchmark."""
     from benchmint import catalog
 
+    d = catalog.bench_dir(output_dir, name)
     try:
-        d = catalog.bench_dir(output_dir, name)
         rows = catalog.version_rows(d)
-    except BenchmintError as exc:
-        fail(str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
         fail(f"a version in {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
+    if as_json:
+        _print_json({"name": name, "versions": rows})
+        return
     t = Table(title=f"{name}: {len(rows)} version(s)")
     for col in ("version", "created", "parent", "questions", "by kind", "generator", "content hash"):
         t.add_column(col)
@@ -60,17 +59,19 @@ def show(
     version_: Annotated[Optional[str], typer.Argument(metavar="VERSION", help="v1, v2, ... (default: latest).")] = None,
     output_dir: Annotated[str, typer.Option("--output-dir", help="Where releases are (default outputs).")] = "outputs",
     sample: Annotated[int, typer.Option("--sample", help="Questions to show.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON): the fields shown.")] = False,
 ) -> None:
     """One version: counts, models, sources, and a sample of its questions."""
     from benchmint import catalog
 
+    d = catalog.bench_dir(output_dir, name)
+    v = catalog.resolve_version(d, version_)
     try:
-        d = catalog.bench_dir(output_dir, name)
-        v = catalog.resolve_version(d, version_)
         m, qs = catalog.manifest(d, v), catalog.questions(d, v)
-        _show(name, v, m, qs, sample)
-    except BenchmintError as exc:
-        fail(str(exc))
+        if as_json:
+            _print_json(_show_fields(name, v, m, qs, sample))
+        else:
+            _show(name, v, m, qs, sample)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError, NotRenderableError) as exc:
         fail(f"{d / v} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove the folder")
 
@@ -101,6 +102,29 @@ def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
     out.print(q)
 
 
+def _show_fields(name: str, v: str, m: dict, qs: list[dict], sample: int) -> dict:
+    """What `show` prints, as data (the manifest's summary fields and the sample)."""
+    titles, counts = _doc_titles(m), m.get("counts", {})
+    docs = m.get("sources", {}).get("documents", [])
+    return {
+        "name": name, "version": v, "created_at": m.get("created_at", ""), "parent": m.get("parent_version"),
+        "questions": len(qs), "by_kind": counts.get("by_kind", {}), "rejected": counts.get("rejected", 0),
+        "models": m.get("models", {}),
+        "sources": [{"title": doc["title"], "source": doc["source"]} for doc in docs],
+        "rounds": [{"round": r["round"], "accepted": r["accepted"], "mean_target_pass_rate": r["mean_target_pass_rate"]}
+                   for r in m.get("rounds", []) if r.get("mean_target_pass_rate") is not None],
+        "sample": [{"id": row.get("id"), "kind": row["kind"], "question": row["question"], "answer": row["answer"],
+                    "source": titles.get(row["document_ids"][0], "") if row["document_ids"] else ""}
+                   for row in qs[:sample]],
+    }
+
+
+def _print_json(data: object) -> None:
+    # plain stdout, not the rich console: no wrapping, markup or colour in what a program parses;
+    # ASCII escapes keep a file name that is not UTF-8 printable
+    typer.echo(json.dumps(data, indent=2))
+
+
 def _doc_titles(m: dict) -> dict[str, str]:
     return {d["id"]: d["title"] for d in m.get("sources", {}).get("documents", [])}
 
@@ -114,12 +138,10 @@ def diff_(
     """Questions added and removed between two versions."""
     from benchmint import catalog
 
+    d = catalog.bench_dir(output_dir, name)
     try:
-        d = catalog.bench_dir(output_dir, name)
         res = catalog.diff(d, catalog.resolve_version(d, a), catalog.resolve_version(d, b))
         _print_diff(name, res)
-    except BenchmintError as exc:
-        fail(str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, NotRenderableError) as exc:
         fail(f"a version of {output_dir}/{name} is damaged ({type(exc).__name__}: {exc}); rebuild it, or remove it")
 

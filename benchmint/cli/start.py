@@ -1,4 +1,4 @@
-"""Getting started: `benchmint init` (a definition file), `models` (the embedded ones), `version`."""
+"""Getting started: `benchmint init` (a definition file), `models` (the embedded ones), `version` (and `--version`)."""
 
 from __future__ import annotations
 
@@ -55,3 +55,16 @@ def models() -> None:
 def version() -> None:
     """Print benchmint's version."""
     out.print(f"benchmint {__version__}")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
+def root_options(
+    version_: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print benchmint's version and exit.")] = None,
+) -> None:
+    """The options before any command: --version (and typer's completion options)."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from benchmint import progress
 from benchmint.config import BuildConfig
@@ -21,6 +23,7 @@ def interrupt(signum: int, frame: object) -> None:
 
 
 def fail(msg: str, code: int = 1) -> None:
+    """Print `error: MSG` as one line (secrets scrubbed) and exit with `code`: every command's errors end here."""
     from rich.markup import escape
 
     from benchmint.names import escape_undecodable
@@ -31,6 +34,18 @@ def fail(msg: str, code: int = 1) -> None:
     console.print(f"[bold red]error:[/] {escape(escape_undecodable(scrub(msg, key_env_values(), urls=False)))}",
                   highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+class OneLineErrors(TyperGroup):
+    """The app's command group: a BenchmintError from any command (or sub-command) ends as one line
+    and exit status 1, whether the app runs from main() or from a test's CliRunner. Commands catch
+    only what they word differently or exit with another status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BenchmintError as exc:
+            fail(str(exc))
 
 
 def flow_params(cfg: BuildConfig) -> dict[str, Any]:
@@ -63,18 +78,32 @@ class RichReporter:
         self.prog.console.print(f"[yellow]{escape_undecodable(scrub(text))}[/]", highlight=False)
 
 
+def _plain_line(text: str) -> None:
+    from benchmint.names import escape_undecodable
+    from benchmint.secrets import scrub
+
+    console.print(escape_undecodable(scrub(text)), markup=False, highlight=False, soft_wrap=True)
+
+
 def with_progress(flow_fn, *args):  # noqa: ANN001, ANN002, ANN201 - a Prefect flow and its result
-    """Run a flow under the rich progress display; user errors and Ctrl-C end as one line."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    """Run a flow under the rich progress display on a terminal, or with plain progress lines elsewhere (a log
+    file, a pipe: a live display draws nothing there); Ctrl-C ends as one line (user errors: OneLineErrors)."""
     try:
+        if not console.is_terminal:
+            plain = progress.PlainReporter(_plain_line)
+            token = progress.current.set(plain)
+            try:
+                return flow_fn(*args)
+            finally:
+                progress.current.reset(token)
+                plain.close()
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
         with Progress(*columns, console=console, transient=False) as prog:
             token = progress.current.set(RichReporter(prog))
             try:
                 return flow_fn(*args)
             finally:
                 progress.current.reset(token)
-    except BenchmintError as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; nothing was published", 130)
