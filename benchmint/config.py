@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from benchmint.config_errors import bool_for_number, first_error
 from benchmint.errors import ConfigError
+from benchmint.hub_metadata import license_id
 from benchmint.modelspec import ModelRoles, ModelSpec, UrlStash, parse_model_ref, stash_model_ref
 from benchmint.names import NAME, NAME_RULE, escape_undecodable, expand
 from benchmint.records import QuestionKind, Record
@@ -169,6 +170,9 @@ class BuildConfig(Record):
     # used replies first; 0: no cap
     cache_max_mb: float = Field(default=2048, ge=0)
     seed: int = 0
+    # the dataset card's licence, a Hub licence id (cc-by-4.0, apache-2.0, ...); other: the source documents'
+    # own terms apply (the questions quote them)
+    license: str = "other"
 
     @field_validator("name")
     @classmethod
@@ -176,6 +180,11 @@ class BuildConfig(Record):
         if not NAME.fullmatch(v):
             raise ValueError(NAME_RULE)
         return v
+
+    @field_validator("license")
+    @classmethod
+    def _license_ok(cls, v: str) -> str:
+        return license_id(v)
 
     @model_validator(mode="before")
     @classmethod

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmint import __version__
+from benchmint.card import dataset_card
 from benchmint.env import iter_jsonl
 from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.exports import write_inspect_task, write_lm_eval_tasks
@@ -299,61 +300,3 @@ def make_read_only(folder: Path) -> None:
     for p in folder.rglob("*"):
         if p.is_file():
             p.chmod(0o444)
-
-
-def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]) -> str:
-    configs = ["configs:", "- config_name: all", "  default: true", "  data_files:",
-               "  - split: test", "    path: questions.parquet"]
-    for kind in kinds:
-        configs += [f"- config_name: {kind}", "  data_files:", "  - split: test", f"    path: {kind}.parquet"]
-    docs = m.get("sources", {}).get("documents", [])
-    skipped = m.get("sources", {}).get("skipped", [])
-    lines = [
-        "---", "language:", "- en", "task_categories:", "- question-answering",
-        "pretty_name: " + json.dumps(f"{m['name']} {m['version']}"),
-        "tags:", "- benchmint", "- synthetic", *configs, "---", "",
-        f"# {m['name']} — {m['version']}", "",
-        f"A benchmark minted by benchmint {m['benchmint_version']} on {m['created_at']} from "
-        f"{len(docs)} source document(s). Every question is answered by verbatim citations from its source, "
-        "checked by the grounding, quality and dedup validators; rejected candidates and their verdicts are "
-        "in `rejected.jsonl`.", "",
-        "## Contents", "",
-        f"- questions: {len(rows)} ({', '.join(f'{k}: {n}' for k, n in sorted(m['counts']['by_kind'].items()))})",
-        f"- rejected candidates: {m['counts']['rejected']}",
-        f"- parent version: {m['parent_version'] or '(none)'}",
-        f"- content hash (sha256): `{m['content_hash']}`", "",
-        "## Load it", "", "```python", "import datasets",
-        "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"test\")          # all kinds",
-        "mcq = datasets.load_dataset(\"path/to/this/folder\", \"mcq\", split=\"test\")   # one kind",
-        "ds = datasets.load_from_disk(\"path/to/this/folder/dataset\")", "```", "",
-        "## Evaluate it", "",
-        "- lm-evaluation-harness: `lm_eval run --model local-chat-completions "
-        "--model_args base_url=URL/chat/completions,"
-        f"model=M,tokenizer_backend=None,tokenized_requests=False --apply_chat_template --include_path lm_eval_tasks "
-        f"--tasks {m.get('exports', {}).get('lm_eval_group', '')}`",
-        f"- inspect_ai: `inspect eval inspect_task.py@{kinds[0] if kinds else 'open'} --model openai-api/local/M` "
-        "(with LOCAL_BASE_URL and LOCAL_API_KEY)",
-        "- benchmint: `benchmint eval path/to/this/folder --model M` (95% intervals clustered by document)", "",
-        "Fields: `id`, `question`, `answer`, `kind` (open | mcq | numeric | tf), `choices` (empty when none; "
-        "tf: True, False), `gold_index` (-1 when none), `answer_letter` (null when none), `unit` and `tolerance` "
-        "(numeric: a reply within `tolerance` of `answer`, in `unit`, is right), `citations` (verbatim quotes), "
-        "`document_ids`, `document_titles`, `chunk_ids`, `generator_model`, `prompt_id`, `prompt_version`, "
-        "`estimated_difficulty` (1-5 as the generator judged it; -1 when unknown), `round` (0: first pass; "
-        "1+: adaptive rounds), `hops` (chunks the question needs), `pass_rate` (share of the target models that "
-        "answered it right; -1 when not measured), `discrimination`, `context` (the source text it was written "
-        "from).", "",
-        "## Sources", "",
-        *[f"- {d['title']} (`{d['source']}`, sha256 `{d['id'][:12]}…`)" for d in docs],
-        *([""] + ["Skipped:"] + [f"- `{s['source']}`: {s['reason']}" for s in skipped] if skipped else []), "",
-        "## How it was made", "",
-        *[f"- {role}: `{label}`" for role, label in m.get("models", {}).items()],
-        *[f"- prompt `{pid}` version {ver}" for pid, ver in m.get("prompts", {}).items()],
-        *[f"- validator {name}: {c.get('passed', 0)} passed, {c.get('failed', 0)} failed"
-          for name, c in m.get("validators", {}).items()], "",
-        "## Limitations", "",
-        "Questions are written by a language model and checked automatically: citations are verified against "
-        "the source text, but an answer can still be incomplete or a question ambiguous. Difficulty here is the "
-        "generator's estimate; `pass_rate` is measured on the target models named above, when any were configured. "
-        "The source documents' licence applies.", "",
-    ]
-    return "\n".join(lines)
