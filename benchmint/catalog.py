@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,18 @@ def diff(d: Path, a: str, b: str) -> dict[str, Any]:
             "kept": [qb[i] for i in qb if i in qa]}
 
 
-def push_to_hub(release: Path, repo: str) -> str:
-    """Publish a release's configs (all and one per kind, split `test`) to the Hugging Face Hub with
-    `datasets`. Needs a network and a token (HF_TOKEN, or `huggingface-cli login`); says which is missing."""
+def push_to_hub(release: Path, repo: str, api: Any = None, say: Callable[[str], None] = lambda line: None) -> str:
+    """Publish every file of a release to the Hub dataset repository `repo` with huggingface_hub, then tag
+    the commit with the version (v1, v2, ...). The repository's main branch then holds this version alone
+    (files an earlier push left that this version lacks are deleted in the same commit); each version stays
+    readable by its tag. The card (README.md) names the parquet files in its `configs:`, so
+    `datasets.load_dataset(repo, "all")` reads them as published. Needs a network and a token (HF_TOKEN, or
+    `huggingface-cli login`); says which is missing. `api`: an HfApi (tests pass a stand-in); `say`: notes."""
     import os
 
     from benchmint.env import env_flag
     from benchmint.errors import ConfigError
+    from benchmint.hub_metadata import card_problems
 
     if env_flag("HF_HUB_OFFLINE"):
         raise ConfigError("cannot push to the Hub: HF_HUB_OFFLINE is set (benchmint sets it unless you do); "
@@ -99,15 +105,26 @@ def push_to_hub(release: Path, repo: str) -> str:
         get_token = None
     if not os.environ.get("HF_TOKEN") and (get_token is None or not get_token()):
         raise ConfigError("cannot push to the Hub: no token; set HF_TOKEN or run `huggingface-cli login`")
-    import datasets
-
     m = read_manifest(release)
-    kinds = sorted(m.get("counts", {}).get("by_kind", {}))
+    version = str(m.get("version") or release.name)
+    card = release / "README.md"
+    problems = card_problems(card.read_text(encoding="utf-8")) if card.is_file() else ["it is missing"]
+    if problems:  # the Hub refuses a commit whose README.md metadata does not validate: say so before uploading
+        raise SourceError(f"{card}: the Hub would refuse this dataset card ({problems[0]}); rebuild the version")
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi()
     try:
-        for config, file in [("all", "questions.parquet"), *[(k, f"{k}.parquet") for k in kinds]]:
-            ds = datasets.load_dataset("parquet", data_files={"test": str(release / file)}, split="test")
-            ds.push_to_hub(repo, config_name=config, split="test",
-                           commit_message=f"benchmint {m.get('name')} {m.get('version')}: {config}")
+        api.create_repo(repo, repo_type="dataset", exist_ok=True)
+        commit = api.upload_folder(repo_id=repo, repo_type="dataset", folder_path=release, delete_patterns="*",
+                                   commit_message=f"benchmint {m.get('name')} {version}")
+        tags = {t.name for t in api.list_repo_refs(repo, repo_type="dataset").tags}
+        if version in tags:
+            say(f"tag {version} is already on {repo}; left where it is (an earlier push of {version})")
+        else:
+            api.create_tag(repo, tag=version, revision=getattr(commit, "oid", None), repo_type="dataset",
+                           tag_message=f"benchmint {m.get('name')} {version}", exist_ok=True)
     except Exception as exc:  # noqa: BLE001 - network and Hub errors, reported as one line
         raise SourceError(f"pushing {release} to {repo} failed: {type(exc).__name__}: {str(exc)[:200]}") from None
-    return f"https://huggingface.co/datasets/{repo}"
+    return f"https://huggingface.co/datasets/{repo}/tree/{version}"

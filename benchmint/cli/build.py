@@ -91,7 +91,8 @@ def _push(release: Path, repo: str) -> None:
     from benchmint import catalog
 
     try:
-        out.print(f"pushed {release} to {catalog.push_to_hub(release, repo)}", highlight=False)
+        url = catalog.push_to_hub(release, repo, say=lambda line: out.print(line, highlight=False, markup=False))
+        out.print(f"pushed {release} to {url}", highlight=False)
     except BenchmintError as exc:
         fail(f"{release} is published locally, but {exc}")
 

@@ -19,13 +19,14 @@ def push(
     repo: Annotated[str, typer.Option("--repo", help="Hub dataset repository, e.g. my-org/my-bench.")] = "",
     output_dir: Annotated[str, typer.Option("--output-dir", help="Where releases are (default outputs).")] = "outputs",
 ) -> None:
-    """Publish a version to the Hugging Face Hub with `datasets` (needs a network and a token)."""
+    """Upload every file of a version to a Hub dataset repo and tag it vN (needs a network and a token)."""
     from benchmint import catalog
 
     if not repo:
         fail("name the Hub repository: --repo ORG/NAME", 2)
     d = catalog.bench_dir(output_dir, name)
-    url = catalog.push_to_hub(d / catalog.resolve_version(d, version_), repo)
+    url = catalog.push_to_hub(d / catalog.resolve_version(d, version_), repo,
+                              say=lambda line: out.print(line, highlight=False, markup=False))
     out.print(f"pushed to {url}", highlight=False)
 
 
