@@ -161,3 +161,21 @@ def test_a_damaged_part_is_a_note_not_a_crash(tmp_path):
     assert "evals/leaderboard.json cannot be read" in page and '<section id="leaderboard">' not in page
     assert len(rows(page, "question")) == 5
     json.loads((folder / "manifest.json").read_text())  # the release itself untouched
+
+
+def test_a_build_writes_the_page_and_its_summary_links_it(tmp_path, caplog):
+    from pipeline.build import review_page
+    from pipeline.records import BuildSummary
+    from pipeline.report import summary_markdown
+
+    folder = review_release(tmp_path / "out", "linked")
+    page = review_page(folder)
+    assert page == str(view_path(folder)) and view_path(folder).is_file()
+    md = summary_markdown(BuildSummary(name="linked", version="v1", view=page), f"published {folder}")
+    assert f"Review page: `{page}` (open it in a browser; `benchmint view linked v1` writes it again)" in md
+    assert "view" not in BuildSummary(name="x").as_dict()  # nothing published, no page
+
+    (folder.parent / "views").rename(folder.parent / "elsewhere")
+    (folder.parent / "views").symlink_to(folder.parent / "elsewhere")
+    assert review_page(folder) is None  # a warning, never a failed build: the release is published already
+    assert "run `benchmint view linked v1`" in caplog.text
