@@ -7,7 +7,7 @@ from typing import Any
 
 from benchmint.records import LETTERS
 from benchmint.view.charts import number
-from benchmint.view.markup import e, json_block, marked, rate, signed, table
+from benchmint.view.markup import dicts, e, json_block, mapping, marked, rate, signed, table
 from benchmint.view.passages import PassageIndex
 
 
@@ -16,8 +16,8 @@ class Docs:
     anything), and their titles."""
 
     def __init__(self, manifest: dict[str, Any], rows: list[dict[str, Any]]):
-        docs = manifest.get("sources", {}).get("documents", []) if isinstance(manifest.get("sources"), dict) else []
-        self.titles = {str(d.get("id")): str(d.get("title") or d.get("id")) for d in docs if isinstance(d, dict)}
+        docs = dicts(mapping(manifest.get("sources")).get("documents"))
+        self.titles = {str(d.get("id")): str(d.get("title") or d.get("id")) for d in docs}
         ordered = list(self.titles)
         seen = {d for r in rows for d in ids(r.get("document_ids"))}
         ordered += sorted(seen - set(ordered))
@@ -97,7 +97,8 @@ def _source(q: dict[str, Any], docs: Docs, passages: PassageIndex) -> str:
         out.append(f'<blockquote class="src">{"… " if ex.cut_before else ""}{marked(ex.text, ex.spans)}'
                    f'{" …" if ex.cut_after else ""}</blockquote>')
     cites = []
-    for c, found in zip([c if isinstance(c, dict) else {} for c in q.get("citations") or []], p.found):
+    raw = q.get("citations") if isinstance(q.get("citations"), list) else []
+    for c, found in zip([mapping(c) for c in raw], p.found):
         where = [f"chunk {e(str(c.get('chunk_id', ''))[:12])}"]
         if c.get("document_id"):
             where.append(e(docs.title(str(c["document_id"]))))
@@ -110,7 +111,7 @@ def _source(q: dict[str, Any], docs: Docs, passages: PassageIndex) -> str:
 
 
 def _verdicts(verdicts: Any) -> str:
-    vs = [v for v in verdicts if isinstance(v, dict)] if isinstance(verdicts, list) else []
+    vs = dicts(verdicts)
     if not vs:
         return ""
     failed = sum(not v.get("passed") for v in vs)
@@ -124,7 +125,7 @@ def _verdicts(verdicts: Any) -> str:
 
 def _failure(q: dict[str, Any], v: dict[str, Any]) -> str:
     """The failing verdict: its reason, its evidence laid out for the validator, then all of it as JSON."""
-    ev = v.get("evidence") if isinstance(v.get("evidence"), dict) else {}
+    ev = mapping(v.get("evidence"))
     out = [f'<p class="reason"><b>{e(v.get("validator", ""))}</b>: {e(v.get("reason", "") or "(no reason given)")}</p>']
     if ev.get("reference_text") or ev.get("matched_text"):  # contamination: the match beside the reference
         mine = ev.get("matched_text") or q.get("question", "")
@@ -139,7 +140,7 @@ def _failure(q: dict[str, Any], v: dict[str, Any]) -> str:
                          f"cosine {number(ev.get('cosine')) or 0:.3f}"))
     elif isinstance(ev.get("citations"), list):  # grounding: how well each quote matched its chunk
         rows = [[f"<q>{e(c.get('quote', ''))}</q>", e(c.get("ratio", "")), "yes" if c.get("found") else "no",
-                 e(c.get("reason", ""))] for c in ev["citations"] if isinstance(c, dict)]
+                 e(c.get("reason", ""))] for c in dicts(ev["citations"])]
         out.append(table(["quote", "match ratio", "found", "why not"], rows, "grounding"))
     if ev:
         out.append(json_block(ev))

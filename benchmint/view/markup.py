@@ -13,6 +13,15 @@ from benchmint.view.charts import number
 _CONTROLS = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
 
 
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list field ([] for anything else): a release is input, a field may hold anything."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def e(value: Any) -> str:
     """`value` as text safe in an element or a quoted attribute."""
     return escape(str(value).translate(_CONTROLS), quote=True)

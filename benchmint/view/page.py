@@ -18,7 +18,7 @@ from typing import Any
 from benchmint.records import KINDS
 from benchmint.view.cards import Docs, card
 from benchmint.view.charts import interval, leaderboard_chart, number, rounds_chart
-from benchmint.view.markup import e, table
+from benchmint.view.markup import dicts, e, mapping, table
 from benchmint.view.passages import PassageIndex
 from benchmint.view.release_data import ReleaseData
 
@@ -30,7 +30,7 @@ def render(data: ReleaseData) -> str:
     name, version = str(m.get("name") or data.folder.parent.name), str(m.get("version") or data.folder.name)
     docs = Docs(m, data.questions + data.rejected)
     passages = PassageIndex(data.questions, data.contexts)
-    groups = rejected_groups(data.rejected, list(m.get("validators") or {}))
+    groups = rejected_groups(data.rejected, list(mapping(m.get("validators"))))
     body = [_summary(name, version, m, data),
             *[f'<p class="note warn">{e(n)}</p>' for n in data.notes],
             _nav(data),
@@ -62,8 +62,7 @@ def _sha(text: str) -> str:
 
 
 def failed_validators(q: dict[str, Any]) -> list[dict[str, Any]]:
-    vs = q.get("verdicts") if isinstance(q.get("verdicts"), list) else []
-    return [v for v in vs if isinstance(v, dict) and not v.get("passed") and v.get("blocking", True)]
+    return [v for v in dicts(q.get("verdicts")) if not v.get("passed") and v.get("blocking", True)]
 
 
 def rejected_groups(rejected: list[dict[str, Any]], chain: list[str]) -> dict[str, list[tuple[dict, dict]]]:
@@ -78,15 +77,14 @@ def rejected_groups(rejected: list[dict[str, Any]], chain: list[str]) -> dict[st
 
 
 def _summary(name: str, version: str, m: dict[str, Any], data: ReleaseData) -> str:
-    counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+    counts = mapping(m.get("counts"))
     by_kind = Counter(str(q.get("kind", "")) for q in data.questions)
     rows = [("created", m.get("created_at", "")), ("parent version", m.get("parent_version") or "(none)"),
             ("questions", f"{len(data.questions)} (" + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())) + ")"),
             ("rejected candidates", f"{len(data.rejected)}"),
             ("stopped because", m.get("stopped_because", "")),
             ("content hash", m.get("content_hash", "")), ("benchmint", m.get("benchmint_version", ""))]
-    models = m.get("models") if isinstance(m.get("models"), dict) else {}
-    rows += [(f"model ({role})", label) for role, label in models.items()]
+    rows += [(f"model ({role})", label) for role, label in mapping(m.get("models")).items()]
     if counts.get("accepted") not in (None, len(data.questions)):
         rows.append(("note", f"the manifest counts {counts.get('accepted')} questions"))
     dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows if v != "")
@@ -143,16 +141,17 @@ def _rejected(groups: dict[str, list[tuple[dict, dict]]], docs: Docs, passages: 
 
 
 def _rounds(rounds: Any) -> str:
-    rs = [r for r in rounds if isinstance(r, dict)] if isinstance(rounds, list) else []
+    rs = dicts(rounds)
     if not rs:
         return ""
     rows = []
     for i, r in enumerate(rs):
         rate, ci = number(r.get("mean_target_pass_rate")), interval(r.get("pass_rate_ci"))
         shown = "not measured" if rate is None else f"{rate:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
-        detail = "; ".join(str(p) for p in r.get("patterns") or []) if isinstance(r.get("patterns"), list) else ""
+        detail = "; ".join(map(str, r["patterns"])) if isinstance(r.get("patterns"), list) else ""
+        kinds = ", ".join(map(str, r["kinds"])) if isinstance(r.get("kinds"), list) else ""
         rows.append([e(r.get("round", i)), e(r.get("generated", "")), e(r.get("accepted", "")), e(shown),
-                     e(r.get("measured", "")), e(", ".join(map(str, r.get("kinds") or []))), e(detail),
+                     e(r.get("measured", "")), e(kinds), e(detail),
                      e(r.get("error", ""))])
     what = f"an adaptive build of {len(rs)} rounds" if len(rs) > 1 else "one round"
     return (f'<section id="rounds"><h2>Rounds</h2><p>{e(what)}: the targets\' mean pass rate on each round\'s '
@@ -165,13 +164,12 @@ def _rounds(rounds: Any) -> str:
 def _leaderboard(board: dict[str, Any] | None) -> str:
     if not board:
         return ""
-    models = [b for b in board.get("models", []) if isinstance(b, dict)]
+    models = dicts(board.get("models"))
     rows = []
     for b in models:
-        acc = b.get("accuracy") if isinstance(b.get("accuracy"), dict) else {}
+        acc = mapping(b.get("accuracy"))
         mean, lo, hi = number(acc.get("mean")), number(acc.get("ci_low")), number(acc.get("ci_high"))
-        by_kind = b.get("by_kind") if isinstance(b.get("by_kind"), dict) else {}
-        kinds = ", ".join(f"{k} {number(v.get('mean')) or 0:.2f}" for k, v in sorted(by_kind.items())
+        kinds = ", ".join(f"{k} {number(v.get('mean')) or 0:.2f}" for k, v in sorted(mapping(b.get("by_kind")).items())
                           if isinstance(v, dict))
         rows.append([e(b.get("rank", "")), e(b.get("model", "")), "" if mean is None else f"{mean:.3f}",
                      "" if lo is None or hi is None else f"[{lo:.3f}, {hi:.3f}]", e(b.get("missing", "")), e(kinds)])
@@ -183,11 +181,11 @@ def _leaderboard(board: dict[str, Any] | None) -> str:
 
 
 def _sources(m: dict[str, Any]) -> str:
-    src = m.get("sources") if isinstance(m.get("sources"), dict) else {}
+    src = mapping(m.get("sources"))
     rows = [[e(d.get("title", "")), e(d.get("source", "")), e(d.get("format", "")), e(d.get("chars", "")),
              f"<code>{e(str(d.get('id', ''))[:12])}</code>"]
-            for d in src.get("documents", []) if isinstance(d, dict)]
+            for d in dicts(src.get("documents"))]
     skipped = "".join(f"<li><code>{e(s.get('source', ''))}</code>: {e(s.get('reason', ''))}</li>"
-                      for s in src.get("skipped", []) if isinstance(s, dict))
+                      for s in dicts(src.get("skipped")))
     return ('<section id="sources"><h2>Sources</h2>' + table(["title", "source", "format", "characters", "id"], rows)
             + (f"<h3>Skipped</h3><ul>{skipped}</ul>" if skipped else "") + "</section>")

@@ -78,7 +78,8 @@ def _strs(value: Any) -> list[str]:
 
 
 def quotes(q: dict[str, Any]) -> list[str]:
-    return [str(c.get("quote", "")) if isinstance(c, dict) else "" for c in q.get("citations") or []]
+    cites = q.get("citations") if isinstance(q.get("citations"), list) else []
+    return [str(c.get("quote", "")) if isinstance(c, dict) else "" for c in cites]
 
 
 class PassageIndex:

@@ -39,12 +39,6 @@ class ReleaseData:
     notes: list[str] = field(default_factory=list)
     """What could not be read, said on the page."""
 
-    @property
-    def titles(self) -> dict[str, str]:
-        """Document id -> title, from the manifest's sources."""
-        docs = self.manifest.get("sources", {}).get("documents", []) if isinstance(self.manifest, dict) else []
-        return {str(d.get("id")): str(d.get("title", "")) for d in docs if isinstance(d, dict)}
-
 
 def load(folder: Path) -> ReleaseData:
     """Read `folder`; a missing or damaged manifest or questions.jsonl is one SourceError line."""

@@ -179,3 +179,22 @@ def test_a_build_writes_the_page_and_its_summary_links_it(tmp_path, caplog):
     (folder.parent / "views").symlink_to(folder.parent / "elsewhere")
     assert review_page(folder) is None  # a warning, never a failed build: the release is published already
     assert "run `benchmint view linked v1`" in caplog.text
+
+
+def test_fields_of_any_shape_still_give_a_page(tmp_path):
+    """A release is input: a hand-edited or older one may hold anything where a list or a number belongs."""
+    from benchmint.view.page import render
+    from benchmint.view.release_data import ReleaseData
+
+    weird_q = {"id": 5, "kind": None, "question": {"a": 1}, "answer": ["x"], "choices": "abc", "gold_index": "z",
+               "citations": [3, {"quote": None, "start": "a"}], "chunk_ids": "c", "document_ids": [None],
+               "verdicts": "no", "pass_rate": "high", "discrimination": float("nan"), "round": True}
+    weird_r = [{"id": "r", "verdicts": [{"validator": None, "passed": False,
+                                         "evidence": {"citations": [1, {"quote": 2}], "reference_text": 5}}, "x"]},
+               {"verdicts": None}]
+    manifest = {"name": 3, "sources": {"documents": 5, "skipped": "x"}, "models": [], "counts": 4, "validators": ["a"],
+                "rounds": [{"round": "x", "kinds": 3, "patterns": "p", "pass_rate_ci": "no", "generated": -1}, 7]}
+    board = {"models": [1, {"accuracy": "x", "by_kind": {"a": 1}}]}
+    page = render(ReleaseData(folder=tmp_path / "b" / "v1", manifest=manifest, questions=[weird_q], rejected=weird_r,
+                              contexts={"5": "text"}, leaderboard=board))
+    assert len(rows(page, "question")) == 1 and len(rows(page, "rejected")) == 2
