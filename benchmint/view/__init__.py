@@ -43,3 +43,14 @@ def write_view(release: Path, out: Path | None = None) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def refresh_view(release: Path) -> Path | None:
+    """Write the page of `release` again when it has one (an evaluation added the leaderboard); None when it
+    has none or the page cannot be written (the page is a convenience: `benchmint view` writes it later)."""
+    if not view_path(release).is_file():
+        return None
+    try:
+        return write_view(release)
+    except (OSError, SourceError, KeyError, TypeError, ValueError, AttributeError):
+        return None

@@ -198,3 +198,14 @@ def test_fields_of_any_shape_still_give_a_page(tmp_path):
     page = render(ReleaseData(folder=tmp_path / "b" / "v1", manifest=manifest, questions=[weird_q], rejected=weird_r,
                               contexts={"5": "text"}, leaderboard=board))
     assert len(rows(page, "question")) == 1 and len(rows(page, "rejected")) == 2
+
+
+def test_an_evaluation_refreshes_a_page_that_exists_and_writes_none_elsewhere(tmp_path):
+    from benchmint.view import refresh_view
+
+    folder = review_release(tmp_path / "out", "evald")
+    assert refresh_view(folder) is None and not view_path(folder).exists()  # a release with no page gets none
+    write_view(folder)
+    view_path(folder).write_text("stale", encoding="utf-8")
+    assert refresh_view(folder) == view_path(folder)
+    assert '<section id="leaderboard">' in view_path(folder).read_text(encoding="utf-8")
