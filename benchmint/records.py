@@ -44,6 +44,28 @@ _PUNCT_MAP = str.maketrans(
 )
 
 
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """normalize_text, plus for each output character the index of its source character (a match found in
+    the normalized text is mapped back to a span of the original: grounding, the review page)."""
+    out: list[str] = []
+    idx: list[int] = []
+    prev_space = True
+    for i, ch in enumerate(text):
+        for c in normalize_text(unicodedata.normalize("NFKC", ch)) or (" " if ch.isspace() else ""):
+            if c == " ":
+                if prev_space:
+                    continue
+                prev_space = True
+            else:
+                prev_space = False
+            out.append(c)
+            idx.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        idx.pop()
+    return "".join(out), idx
+
+
 TITLE_MAX_CHARS = 200
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmint import progress
 from benchmint.config import BuildConfig
-from benchmint.errors import NothingToPublish, SourceError
+from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.names import escape_undecodable
 from benchmint.pool import ModelPool
 from benchmint.records import Document, Question, SkippedSource
@@ -46,6 +46,20 @@ def load_all(cfg: BuildConfig, wiring: Wiring) -> tuple[list[Document], list[Ski
         docs += [d for d in feed_docs if d.id not in known]
         skipped += feed_skipped
     return docs, skipped
+
+
+def review_page(release: Path, log: logging.Logger | logging.LoggerAdapter = log_default) -> str | None:
+    """Write the release's review page (benchmint.view) and return its path. The release is published
+    already: a page that cannot be written is a warning (`benchmint view` writes it later), never a
+    failed build."""
+    from benchmint.view import write_view
+
+    try:
+        return str(write_view(release))
+    except (OSError, BenchmintError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("the review page of %s was not written (%s: %s); run `benchmint view %s %s`",
+                    escape_undecodable(str(release)), type(exc).__name__, exc, release.parent.name, release.name)
+        return None
 
 
 @dataclass
@@ -146,6 +160,7 @@ class BuildRun:
         release = self.wiring.publish(cfg, accepted, rejected, manifest.as_dict(), titles, contexts, retired,
                                       self.parent)
         self.wiring.published(cfg, release, validators)
+        summary.view = review_page(Path(release), self.log)
         summary.release = release
         summary.version = Path(release).name
         summary.timing = run.timing()

@@ -176,6 +176,9 @@ class BuildSummary(Rec):
     """The folder published; None when nothing was."""
     version: str | None = None
     """The version published (or, for an unchanged refresh, the version that stays)."""
+    view: str | None = None
+    """The published version's review page (outputs/NAME/views/vN.html); None when nothing was published or
+    it could not be written."""
     refreshed_from: str | None = None
     """A refresh: the version it started from."""
     message: str | None = None
@@ -187,7 +190,7 @@ class BuildSummary(Rec):
 
     def as_dict(self) -> dict[str, Any]:
         out = self.model_dump()
-        for key in ("version", "refreshed_from", "message", "faults", "timing"):
+        for key in ("version", "view", "refreshed_from", "message", "faults", "timing"):
             if out[key] is None:
                 del out[key]
         return out

@@ -9,9 +9,12 @@ from pipeline.records import BuildSummary, rate_text
 def summary_markdown(s: BuildSummary, headline: str) -> str:
     """Counts, rejections per validator, the rounds' pass rates, what went missing, skipped sources
     and token usage per role; undecodable file-name bytes escaped (the API takes UTF-8 only)."""
-    lines = [f"# benchmint build: {s.name}", "", f"**{headline}**", "",
-             "| accepted | rejected | generated | chunks used |", "|---|---|---|---|",
-             f"| {s.accepted} | {s.rejected} | {s.generated} | {s.chunks_used} / {s.chunks} |", ""]
+    lines = [f"# benchmint build: {s.name}", "", f"**{headline}**", ""]
+    if s.view:
+        lines += [f"Review page: `{s.view}` (open it in a browser; `benchmint view {s.name} {s.version or ''}` "
+                  "writes it again)", ""]
+    lines += ["| accepted | rejected | generated | chunks used |", "|---|---|---|---|",
+              f"| {s.accepted} | {s.rejected} | {s.generated} | {s.chunks_used} / {s.chunks} |", ""]
     if s.rejections_by_validator:
         lines += ["| validator | rejected |", "|---|---|"]
         lines += [f"| {k} | {n} |" for k, n in sorted(s.rejections_by_validator.items())]

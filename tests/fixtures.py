@@ -119,3 +119,84 @@ def canary_config(tmp_path: Path) -> dict:
                        "targets": [f"https://t.example.com/v1?api_key={SECRET_CANARY}t#t1", "local:smollm2-135m"],
                        "judges": [{"model": "j", "base_url": f"https://j.example.com/v1#{SECRET_CANARY}j"}]},
             "contamination": {"judge": f"https://c.example.com/v1;token={SECRET_CANARY}c#cj"}}
+
+
+XSS = "<script>alert(1)</script>"
+ORRIN_TEXT = ("The Orrin-7 pump manual, chapter 2. Fact 1 is stated here in one sentence. Fact 2 is stated here in one "
+              "sentence. Fact 3 is stated here in one sentence. The pump runs at 3.2 kilowatts. " + XSS + " ends it.")
+
+
+def review_release(out_root: Path, name: str = "orrin") -> Path:
+    """A published release with what the review page shows: every kind, a question holding a script tag,
+    pass rates, candidates rejected by grounding, contamination (with the matched reference item) and dedup,
+    an adaptive manifest with rounds and intervals, and evals/leaderboard.json. Returns the version folder."""
+    import json
+
+    from benchmint.records import Verdict
+    from benchmint.release import publish
+
+    def cite(quote: str, chunk: str = "c", doc: str = "d") -> Citation:
+        return Citation(quote=quote, chunk_id=chunk, document_id=doc)
+
+    accepted = [release_question(1), release_question(2, "mcq"),
+                make_q("How much power does the pump draw?", "3.2", "numeric", unit="kW", tolerance=0.1,
+                       pass_rate=0.5, discrimination=0.25, round=1),
+                make_q(f"Is {XSS} in the manual?", "True", "tf", choices=["True", "False"], gold_index=0,
+                       pass_rate=1.0, discrimination=-0.1)]
+    accepted[0].pass_rate, accepted[0].discrimination = 0.75, 0.5
+    for q_ in accepted[2:]:
+        q_.citations = [cite("The pump runs at 3.2 kilowatts." if q_.kind == "numeric" else f"{XSS} ends it.")]
+        q_.chunk_ids, q_.document_ids = ["c"], ["d"]
+    other = make_q("Who founded Skarvik?", "Liesel", "open")
+    other.citations, other.chunk_ids, other.document_ids = [cite("Skarvik was founded by Liesel.", "c2", "d2")], ["c2"], ["d2"]
+    accepted.append(other)
+
+    contaminated = make_q("A baker makes 24 loaves and sells them for 3 dollars each. How many dollars?", "72")
+    contaminated.citations = [cite("Fact 3 is stated here in one sentence.")]
+    contaminated.verdicts = [Verdict(validator="grounding", passed=True), Verdict(
+        validator="contamination", passed=False, score=0.97, reason="long n-gram overlap with gsm8k item 17",
+        evidence={"status": "contaminated", "corpus": "gsm8k", "item": 17, "item_id": "gsm8k-test-17",
+                  "stage": "ngram", "score": 0.97, "view": "question",
+                  "matched_text": "A baker makes 24 loaves and sells them for 3 dollars each.",
+                  "reference_text": "A baker makes 24 loaves each morning and sells them for 3 dollars each. " + XSS})]
+    ungrounded = make_q("What colour is the pump?", "blue", "open")
+    ungrounded.citations = [cite("The pump runs at 3.2 kilowatts.", "c9"), cite("The pump is painted blue.", "c9")]
+    ungrounded.chunk_ids = ["c9"]
+    ungrounded.verdicts = [Verdict(validator="grounding", passed=False, score=0.4,
+                                   reason="1 of 2 citations not found in the source (best ratio 40 < 90)",
+                                   evidence={"citations": [{"quote": "The pump is painted blue.", "ratio": 40.0,
+                                                            "found": False}]})]
+    duplicate = make_q("What is fact number 1 about the Orrin-7 pump, again?", "answer 1", "mcq",
+                       choices=["answer 1", "x", "y", "z"], gold_index=0)
+    duplicate.citations = [cite("Fact 1 is stated here in one sentence.")]
+    duplicate.verdicts = [Verdict(validator="dedup", passed=False, score=0.95, reason="near-duplicate (cosine 0.950)",
+                                  evidence={"duplicate_of": accepted[0].id, "duplicate_text": accepted[0].question,
+                                            "cosine": 0.95})]
+    manifest = {
+        "sources": {"documents": [{"id": "d", "title": "Orrin-7 manual", "source": "orrin.pdf", "format": "pdf",
+                                   "chars": len(ORRIN_TEXT)},
+                                  {"id": "d2", "title": "Skarvik history", "source": "skarvik.md", "format": "md",
+                                   "chars": 30}]},
+        "models": {"generator": "gen-model", "target1": "t1"},
+        "validators": {"grounding": {"passed": 8, "failed": 1}, "contamination": {"passed": 6, "failed": 1},
+                       "dedup": {"passed": 5, "failed": 1}},
+        "rounds": [{"round": 0, "generated": 6, "accepted": 4, "rejected": 2, "mean_target_pass_rate": 0.81,
+                    "measured": 4, "pass_rate_ci": [0.55, 0.97]},
+                   {"round": 1, "generated": 3, "accepted": 1, "rejected": 1, "mean_target_pass_rate": 0.5,
+                    "measured": 1, "pass_rate_ci": [0.1, 0.9], "patterns": [f"units {XSS}"], "kinds": ["numeric"]}],
+        "stopped_because": "rounds",
+    }
+    contexts = {"c": ORRIN_TEXT, "c2": "Skarvik was founded by Liesel."}
+    folder = publish(out_root, name, accepted, [contaminated, ungrounded, duplicate], manifest,
+                     {"d": "Orrin-7 manual", "d2": "Skarvik history"}, contexts)
+    evals = folder / "evals"
+    evals.mkdir()
+    board = {"release": str(folder), "mode": "with_document", "created_at": "2026-01-02T03:04:05+00:00",
+             "n_questions": len(accepted), "models": [
+                 {"model": "big-model", "rank": 1, "missing": 0,
+                  "accuracy": {"mean": 0.8, "ci_low": 0.6, "ci_high": 0.95, "n": 5},
+                  "by_kind": {"open": {"mean": 1.0}, "mcq": {"mean": 0.5}}},
+                 {"model": f"small{XSS}", "rank": 2, "missing": 1,
+                  "accuracy": {"mean": 0.4, "ci_low": 0.1, "ci_high": 0.7, "n": 5}, "by_kind": {}}]}
+    (evals / "leaderboard.json").write_text(json.dumps(board), encoding="utf-8")
+    return folder

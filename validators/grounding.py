@@ -14,35 +14,12 @@ The matched span of each citation in the document is recorded as evidence.
 
 from __future__ import annotations
 
-import unicodedata
-
 from rapidfuzz import fuzz
 
-from benchmint.records import Question, Verdict, normalize_text
+from benchmint.records import Question, Verdict, normalize_text, normalize_with_map
 from validators.base import Context
 from validators.derivation import derivation_support
 from validators.support import answer_support
-
-
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """normalize_text, plus for each output character the index of its source character."""
-    out: list[str] = []
-    idx: list[int] = []
-    prev_space = True
-    for i, ch in enumerate(text):
-        for c in normalize_text(unicodedata.normalize("NFKC", ch)) or (" " if ch.isspace() else ""):
-            if c == " ":
-                if prev_space:
-                    continue
-                prev_space = True
-            else:
-                prev_space = False
-            out.append(c)
-            idx.append(i)
-    while out and out[-1] == " ":
-        out.pop()
-        idx.pop()
-    return "".join(out), idx
 
 
 class GroundingValidator:

@@ -20,7 +20,7 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 
-from benchmint.cli import build, cache, contamination, evaluate, refresh, releases, start  # noqa: E402
+from benchmint.cli import build, cache, contamination, evaluate, refresh, releases, start, view  # noqa: E402
 from benchmint.cli.ui import OneLineErrors, fail  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 
@@ -41,6 +41,7 @@ app.command()(releases.push)
 app.command()(releases.versions)
 app.command()(releases.show)
 app.command("diff")(releases.diff_)
+app.command()(view.view)
 app.command()(start.version)
 app.add_typer(cache.cache_app, name="cache")
 

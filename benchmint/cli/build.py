@@ -105,6 +105,8 @@ def _print_summary(s: dict) -> None:
         out.print(f"[yellow]skipped[/] {sk['source']}: {sk['reason']}", highlight=False)
     t = Table(title=f"benchmint build: {s['name']}", show_header=False)
     t.add_row("published", s["release"])
+    if s.get("view"):
+        t.add_row("review page", s["view"])
     t.add_row("accepted", str(s["accepted"]))
     by_validator = ", ".join(f"{k}: {n}" for k, n in sorted(s["rejections_by_validator"].items()))
     t.add_row("rejected", f"{s['rejected']} {by_validator}")

@@ -67,3 +67,8 @@ def eval_(
                   str(b["missing"]))
     out.print(t)
     out.print(f"results: {folder / 'evals'} (chart: {board['chart']})", highlight=False)
+    from benchmint.view import refresh_view
+
+    page = refresh_view(folder)  # the release's review page, with the leaderboard now
+    if page is not None:
+        out.print(f"review page: {page}", highlight=False)

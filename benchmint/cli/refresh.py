@@ -45,6 +45,8 @@ def refresh(
               highlight=False)
     for r in summary["retired"]:
         out.print(f"  retired {r['id']}: {r['reason']}", highlight=False)
+    if summary.get("view"):
+        out.print(f"review page: {summary['view']}", highlight=False)
 
 
 def serve(
