@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from benchmint.cost import role_money, total_text
 from benchmint.hub_metadata import size_category
 from benchmint.language import detect_languages
 
@@ -98,6 +99,17 @@ def _models(m: dict[str, Any]) -> list[str]:
     return [f"- {_ROLES.get(role, _inline(role))}: {', '.join(labels)}" for role, labels in by_role.items()]
 
 
+def _cost(m: dict[str, Any]) -> list[str]:
+    """One line: the tokens (and money, when priced) each role spent; cached replies cost nothing."""
+    usage, cost = m.get("token_usage") or {}, m.get("cost") or {}
+    if not usage:
+        return []
+    roles = "; ".join(f"{_inline(role)} {u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} "
+                      f"completion tokens{role_money(u, cost)}" for role, u in usage.items())
+    total = f"; total {total_text(cost)}" if total_text(cost) else ""
+    return [f"- cost: {roles}{total}"]
+
+
 def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]) -> str:
     meta = card_metadata(m, rows, kinds)
     header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10_000)
@@ -151,7 +163,8 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "## How it was made", "",
         *[f"- prompt `{pid}` version {ver}" for pid, ver in m.get("prompts", {}).items()],
         *[f"- validator {name}: {c.get('passed', 0)} passed, {c.get('failed', 0)} failed"
-          for name, c in m.get("validators", {}).items()], "",
+          for name, c in m.get("validators", {}).items()],
+        *_cost(m), "",
         "## Limitations", "",
         "Questions are written by a language model and checked automatically: citations are verified against "
         "the source text, but an answer can still be incomplete or a question ambiguous. Difficulty here is the "

@@ -76,6 +76,9 @@ class AdaptiveConfig(Record):
     min_measured: int = Field(default=12, ge=0)
     sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
     max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
+    max_cost: float | None = Field(default=None, gt=0)
+    """Budget: money over every role (each model's `price`, benchmint.cost); the build stops cleanly, like
+    max_tokens, after the batch that reaches it. Every endpoint must then have a price."""
     # harder forms of the kinds the rounds after round 0 may try, kept when the targets fail them
     # (benchmint/prompts/tactics.yaml); [] keeps the rounds to the configured kinds
     # (also known: tf:subtle, a false twin built from another value of the passage)
@@ -212,6 +215,18 @@ class BuildConfig(Record):
             raise ValueError("name at least one source (a file or folder) or a feed (--feed URL)")
         return self
 
+    @model_validator(mode="after")
+    def _prices_ok(self) -> "BuildConfig":
+        specs = self.model_specs()
+        currencies = sorted({s.price.currency for s in specs if s.price is not None})
+        if len(currencies) > 1:
+            raise ValueError(f"the models' prices are in {', '.join(currencies)}; give every price in one currency")
+        unpriced = [s.label for s in specs if s.effective_price is None]
+        if self.adaptive.max_cost is not None and unpriced:
+            raise ValueError(f"adaptive.max_cost (--max-cost) counts money, but {', '.join(unpriced)} has no price; "
+                             "give it one (price: {input_per_million: X, output_per_million: Y}) or use --max-tokens")
+        return self
+
     def resolved_cache_dir(self) -> Path:
         return cache_root(self.cache_dir)
 
@@ -277,7 +292,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             data.setdefault("models", {})["generator"] = value
         elif key in ("targets", "judges"):
             data.setdefault("models", {})[key] = value
-        elif key in ("rounds", "max_tokens"):
+        elif key in ("rounds", "max_tokens", "max_cost"):
             data.setdefault("adaptive", {})[key] = value
         elif key == "band":
             data.setdefault("difficulty", {})["band"] = value

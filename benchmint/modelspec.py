@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from benchmint.config_errors import first_error
+from benchmint.cost import FREE, Price
 from benchmint.errors import ConfigError
 from benchmint.records import Record
 from benchmint.secrets import URL_REF, redact, redact_url, stash
@@ -44,6 +45,14 @@ class ModelSpec(Record):
     tokens_per_minute: float | None = Field(default=None, gt=0)
     """The endpoint's token quota (prompt + completion): a request is charged its max_tokens plus an
     estimate of its prompt before it is sent, corrected by the reply's usage. None: no limit."""
+    price: Price | None = None
+    """What the endpoint charges per million tokens (benchmint.cost). None: a local model costs nothing,
+    an endpoint's money is not counted (its tokens are)."""
+
+    @property
+    def effective_price(self) -> Price | None:
+        """The price money is counted at: the configured one, free for a local model, else None (unpriced)."""
+        return self.price if self.price is not None else FREE if self.is_local else None
 
     @property
     def is_local(self) -> bool:

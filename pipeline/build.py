@@ -16,10 +16,12 @@ from pathlib import Path
 
 from benchmint import progress
 from benchmint.config import BuildConfig
+from benchmint.cost import with_cost
 from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.names import escape_undecodable
 from benchmint.pool import ModelPool
 from benchmint.records import Document, Question, SkippedSource
+from pipeline.budget import prices
 from pipeline.manifest import ModelsUsed, RunFacts, build_manifest, build_summary, cap
 from pipeline.records import BuildSummary, Manifest
 from pipeline.roles import model_roles, with_default_targets
@@ -128,7 +130,8 @@ class BuildRun:
                 gen.prompts[runner.prompt.id] = runner.prompt.version
             if loop.agent is not None:
                 gen.prompts[loop.agent.prompt.id] = loop.agent.prompt.version
-            models = ModelsUsed(usage=pool.usage.as_dict(), seconds=pool.usage.model_seconds(), faults=pool.faults(),
+            usage, cost = with_cost(pool.usage.as_dict(), prices(roles))
+            models = ModelsUsed(usage=usage, cost=cost, seconds=pool.usage.model_seconds(), faults=pool.faults(),
                                 missing={"target_replies": runner.missing if runner else 0,
                                          "judge_votes": panel.missing_votes if panel else 0})
         accepted, rejected = cap(gen, cfg.questions)

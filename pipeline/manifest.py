@@ -19,7 +19,8 @@ from pipeline.rounds import Generation
 class ModelsUsed:
     """What the models cost and what went missing, read from the pool before it closes."""
 
-    usage: dict[str, dict[str, Any]]
+    usage: dict[str, dict[str, Any]]  # with a `cost` per priced role (benchmint.cost.with_cost)
+    cost: dict[str, Any]  # total, currency, unpriced roles
     seconds: float
     faults: dict[str, Any]
     missing: dict[str, int]
@@ -84,6 +85,7 @@ def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contami
         model_output_errors=gen.output_errors,
         faults=run.models.faults,
         token_usage=run.models.usage,
+        cost=run.models.cost,
         timing=run.timing(),
     )
 
@@ -93,7 +95,8 @@ def build_summary(run: RunFacts, kind: str, accepted: list[Question], rejected: 
     return BuildSummary(
         name=run.cfg.name, kind=kind, accepted=len(accepted), rejected=len(rejected), generated=run.gen.generated,
         skipped=[s.model_dump() for s in run.skipped], rejections_by_validator=rejections(rejected),
-        token_usage=run.models.usage, chunks_used=len(run.gen.used), chunks=len(run.all_chunks), added=added,
+        token_usage=run.models.usage, cost=run.models.cost, chunks_used=len(run.gen.used), chunks=len(run.all_chunks),
+        added=added,
         kept=kept, retired=[RetiredEntry(id=q.id, question=q.question, reason=q.retired_reason) for q in retired],
         rounds=[r.brief() for r in run.gen.rounds], missing=run.models.missing, stopped_because=run.gen.stop,
         faults=run.models.faults["replies"])

@@ -101,7 +101,7 @@ class Manifest(Rec):
     rounds: list[dict[str, Any]]
     """One RoundRecord per round, as a dict."""
     stopped_because: str
-    """Why generation stopped: the question count, the token budget, the chunks or the rounds."""
+    """Why generation stopped: the question count, the token or cost budget, the chunks or the rounds."""
     missing: dict[str, int]
     """Target replies and judge votes that never came (failed steps of the validators)."""
     refresh_fingerprint: str
@@ -121,7 +121,9 @@ class Manifest(Rec):
     faults: dict[str, Any]
     """Faulty replies per kind, failed steps per role."""
     token_usage: dict[str, dict[str, Any]]
-    """Calls, cache hits and tokens per role."""
+    """Calls, cache hits and tokens per role, and its `cost` when the role's model is priced (or local)."""
+    cost: dict[str, Any] = Field(default_factory=dict)
+    """The money spent: total, currency, and the unpriced roles whose money is not in the total."""
     timing: dict[str, float]
     """Seconds: the whole run (total_s) and in model calls (model_s)."""
 
@@ -161,7 +163,9 @@ class BuildSummary(Rec):
     rejections_by_validator: dict[str, int] = Field(default_factory=dict)
     """Rejected questions per failed blocking validator."""
     token_usage: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """Calls, cache hits and tokens per role."""
+    """Calls, cache hits and tokens per role, and its `cost` when priced (or local)."""
+    cost: dict[str, Any] = Field(default_factory=dict)
+    """The money spent: total, currency, unpriced roles (empty when no model ran)."""
     chunks_used: int = 0
     """Chunks generation used."""
     chunks: int = 0

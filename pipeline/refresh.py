@@ -40,7 +40,9 @@ def refresh_fingerprint(cfg: BuildConfig) -> str:
             refs.append({"path": str(path.resolve()), "size": st.st_size, "mtime": int(st.st_mtime)})
         else:
             refs.append(ref)
-    blob = {"contamination": cfg.contamination.model_dump(mode="json"), "references": refs,
+    # a judge's price decides no verdict: left out, so pricing a model asks for no recheck
+    contamination = cfg.contamination.model_dump(mode="json", exclude={"judge": {"price"}})
+    blob = {"contamination": contamination, "references": refs,
             "targets": [t.label for t in cfg.models.targets], "judges": [j.label for j in cfg.models.panel()],
             "difficulty": cfg.difficulty.model_dump(mode="json"), "benchmint": __version__}
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()

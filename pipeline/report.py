@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from benchmint.cost import role_money, total_text
 from benchmint.names import escape_undecodable
 from pipeline.records import BuildSummary, rate_text
 
 
 def summary_markdown(s: BuildSummary, headline: str) -> str:
     """Counts, rejections per validator, the rounds' pass rates, what went missing, skipped sources
-    and token usage per role; undecodable file-name bytes escaped (the API takes UTF-8 only)."""
+    and token usage (and money) per role; undecodable file-name bytes escaped (the API takes UTF-8 only)."""
     lines = [f"# benchmint build: {s.name}", "", f"**{headline}**", ""]
     if s.view:
         lines += [f"Review page: `{s.view}` (open it in a browser; `benchmint view {s.name} {s.version or ''}` "
@@ -30,5 +31,8 @@ def summary_markdown(s: BuildSummary, headline: str) -> str:
         lines += ["Skipped sources:", ""] + [f"- `{x['source']}`: {x['reason']}" for x in s.skipped] + [""]
     for role, u in s.token_usage.items():
         lines.append(f"- {role}: {u['calls']} calls, {u['cache_hits']} cached, "
-                     f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens")
+                     f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens"
+                     f"{role_money(u, s.cost)}")
+    if s.token_usage and total_text(s.cost):
+        lines.append(f"- cost: {total_text(s.cost)}")
     return escape_undecodable("\n".join(lines))

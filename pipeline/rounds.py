@@ -1,5 +1,5 @@
 """The rounds of a build: plan each round's steps, generate a batch of steps concurrently, validate it,
-and stop at the question count, the token budget, the last chunk or the last round.
+and stop at the question count, the token or cost budget (pipeline.budget), the last chunk or the last round.
 
 Concurrency and determinism: a batch (`generation.batch_chunks` steps) is the unit of work. Its steps
 run at once on a thread pool, as many at a time as the generator's endpoint takes (its client's
@@ -25,6 +25,7 @@ from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.multi_hop import MultiHopGenerator, pair_chunks
 from generators.single_hop import SingleHopGenerator
+from pipeline import budget
 from pipeline.concurrent import run_in_plan_order
 from pipeline.records import RoundRecord, StepOutcome
 from pipeline.steps import COMPUTED, as_generation_steps, chunks_with_quantities, plan_steps
@@ -34,7 +35,7 @@ from validators.chain import ValidatorChain
 
 
 def completion_tokens(pool: ModelPool) -> int:
-    return int(sum(u["completion_tokens"] for u in pool.usage.as_dict().values()))
+    return budget.completion_tokens(pool.usage.as_dict())
 
 
 @dataclass
@@ -154,8 +155,8 @@ class RoundLoop:
             if len(out.accepted) >= cfg.questions:
                 out.stop = f"{cfg.questions} questions accepted"
                 break
-            if cfg.adaptive.max_tokens and completion_tokens(self.pool) >= cfg.adaptive.max_tokens:
-                out.stop = f"token budget of {cfg.adaptive.max_tokens} completion tokens spent"
+            if why := budget.budget_stop(cfg.adaptive, self.pool.usage.as_dict(), self.pool.roles):
+                out.stop = why
                 break
         rnd.rejected_by_validator = dict(rejected_by)
         if rates:

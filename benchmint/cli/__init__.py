@@ -20,7 +20,7 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 
-from benchmint.cli import build, cache, contamination, evaluate, refresh, releases, start, view  # noqa: E402
+from benchmint.cli import build, cache, contamination, estimate, evaluate, refresh, releases, start, view  # noqa: E402
 from benchmint.cli.ui import OneLineErrors, fail  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 
@@ -30,6 +30,7 @@ app = typer.Typer(cls=OneLineErrors, add_completion=True, no_args_is_help=True, 
 app.callback()(start.root_options)
 # in the order `benchmint --help` lists them
 app.command()(build.build)
+app.command()(estimate.estimate)
 app.command()(refresh.refresh)
 app.command()(refresh.serve)
 app.command()(start.models)

@@ -12,6 +12,7 @@ from rich.table import Table
 from benchmint.cli.cache import trim_after_run
 from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import load_config
+from benchmint.cost import role_money, total_text
 from benchmint.errors import BenchmintError
 from pipeline.records import rate_text
 
@@ -38,6 +39,8 @@ def build(
         "--band", help="Keep questions whose target pass rate is in LO:HI (default 0.1:0.8).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(
         "--max-tokens", help="Budget: stop after this many completion tokens (all roles).")] = None,
+    max_cost: Annotated[Optional[float], typer.Option(
+        "--max-cost", help="Budget: stop once the money spent (each model's price) reaches this.")] = None,
     feed: Annotated[Optional[list[str]], typer.Option(
         "--feed", help="An RSS / Atom / arXiv API feed URL; repeatable.")] = None,
     since: Annotated[Optional[str], typer.Option(
@@ -52,7 +55,7 @@ def build(
         cfg = load_config(config, {"name": name, "sources": sources or None, "model": model,
                                    "questions": questions, "output_dir": output_dir, "targets": targets,
                                    "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens,
-                                   "feeds": feed or None, "since": since})
+                                   "max_cost": max_cost, "feeds": feed or None, "since": since})
         preflight(cfg)
         params = flow_params(cfg)
     except BenchmintError as exc:
@@ -124,5 +127,7 @@ def _print_summary(s: dict) -> None:
                   + " (unusable replies, retried or recorded; see the manifest)")
     for role, u in s["token_usage"].items():
         t.add_row(f"tokens ({role})", f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion, "
-                                      f"{u['calls']} calls, {u['cache_hits']} cached")
+                                      f"{u['calls']} calls, {u['cache_hits']} cached{role_money(u, s.get('cost', {}))}")
+    if s["token_usage"] and total_text(s.get("cost", {})):
+        t.add_row("cost", total_text(s["cost"]))
     out.print(t)

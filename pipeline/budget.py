@@ -1,0 +1,32 @@
+"""The build's budgets, checked between batches: completion tokens (adaptive.max_tokens) and money
+(adaptive.max_cost, from each role's price). A spent budget stops the rounds cleanly; what was accepted
+is published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmint.config import AdaptiveConfig
+from benchmint.cost import Price, currency_of, money_text, spent
+from benchmint.modelspec import ModelSpec
+
+
+def completion_tokens(usage: dict[str, dict[str, Any]]) -> int:
+    return int(sum(u["completion_tokens"] for u in usage.values()))
+
+
+def prices(roles: dict[str, ModelSpec]) -> dict[str, Price | None]:
+    return {role: spec.effective_price for role, spec in roles.items()}
+
+
+def budget_stop(adaptive: AdaptiveConfig, usage: dict[str, dict[str, Any]], roles: dict[str, ModelSpec]) -> str:
+    """Why the build stops for its budget ("" while neither budget is spent)."""
+    if adaptive.max_tokens and completion_tokens(usage) >= adaptive.max_tokens:
+        return f"token budget of {adaptive.max_tokens} completion tokens spent"
+    if adaptive.max_cost:
+        by_role = prices(roles)
+        money = spent(usage, by_role)
+        if money >= adaptive.max_cost:
+            cur = currency_of(by_role)
+            return f"cost budget of {money_text(adaptive.max_cost, cur)} spent ({money_text(money, cur)})"
+    return ""
