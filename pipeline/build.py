@@ -21,6 +21,7 @@ from benchmint.errors import BenchmintError, NothingToPublish, SourceError
 from benchmint.names import escape_undecodable
 from benchmint.pool import ModelPool
 from benchmint.records import Document, Question, SkippedSource
+from benchmint.response_cache import prune, responses_dir
 from pipeline.budget import prices
 from pipeline.manifest import ModelsUsed, RunFacts, build_manifest, build_summary, cap
 from pipeline.records import BuildSummary, Manifest
@@ -62,6 +63,23 @@ def review_page(release: Path, log: logging.Logger | logging.LoggerAdapter = log
         log.warning("the review page of %s was not written (%s: %s); run `benchmint view %s %s`",
                     escape_undecodable(str(release)), type(exc).__name__, exc, release.parent.name, release.name)
         return None
+
+
+def trim_cache(cfg: BuildConfig, log: logging.Logger | logging.LoggerAdapter = log_default) -> None:
+    """The response cache back under cfg.cache_max_mb, least recently used replies first, after every
+    publish (CLI, `serve`, a deployment's worker: the nightly runs nobody watches are the ones that grow
+    it). The release is published already: a failure here is a warning, never the run's error."""
+    if not cfg.cache_max_mb:
+        return
+    root = responses_dir(cfg.resolved_cache_dir())
+    try:
+        res = prune(root, max_bytes=int(cfg.cache_max_mb * 2**20))
+    except OSError as exc:
+        log.warning("the response cache %s was not pruned: %s", root, exc.strerror or exc)
+        return
+    if res.removed_files:
+        log.warning("the response cache was over cache_max_mb (%g MB): removed the %d least recently used "
+                    "replies (%.1f MB)", cfg.cache_max_mb, res.removed_files, res.removed_bytes / 2**20)
 
 
 @dataclass
@@ -164,6 +182,7 @@ class BuildRun:
                                       self.parent)
         self.wiring.published(cfg, release, validators)
         summary.view = review_page(Path(release), self.log)
+        trim_cache(cfg, self.log)
         summary.release = release
         summary.version = Path(release).name
         summary.timing = run.timing()

@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from benchmint.cli.cache import trim_after_run
 from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import load_config
 from benchmint.cost import role_money, total_text
@@ -73,7 +72,6 @@ def build(
 
     summary = with_progress(build_benchmark, params, wait)
     _print_summary(summary)
-    trim_after_run(cfg)
     if push_to_hub:
         _push(Path(summary["release"]), push_to_hub)
 

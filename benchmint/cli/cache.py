@@ -1,6 +1,6 @@
 """`benchmint cache info|prune`: the response cache (model replies kept so a rerun repeats no call), and its
-size cap, enforced after every build and refresh. Only CACHE_DIR/responses is ever pruned: the cache dir
-also holds the joined models and the registered corpora."""
+size cap, enforced after every publish (pipeline.build.trim_cache). Only CACHE_DIR/responses is ever
+pruned: the cache dir also holds the joined models and the registered corpora."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from benchmint.cli.ui import console, fail, out
+from benchmint.cli.ui import fail, out
 from benchmint.config import BuildConfig, cache_root
 from benchmint.response_cache import cache_files, prune, responses_dir
 
@@ -60,21 +60,3 @@ def cache_prune(
                 older_than_s=None if older_than is None else older_than * 86400)
     out.print(f"removed {res.removed_files} file(s) ({_mb(res.removed_bytes)}); {res.kept_files} left "
               f"({_mb(res.kept_bytes)}) in {root}", markup=False, highlight=False, soft_wrap=True)
-
-
-def trim_after_run(cfg: BuildConfig) -> None:
-    """A build's or refresh's cache back under cfg.cache_max_mb. Its release is published already: a
-    failure here is a note, never the run's error."""
-    if not cfg.cache_max_mb:
-        return
-    root = responses_dir(cfg.resolved_cache_dir())
-    try:
-        res = prune(root, max_bytes=int(cfg.cache_max_mb * MB))
-    except OSError as exc:
-        console.print(f"response cache {root} not pruned: {exc.strerror or exc}", style="yellow", markup=False,
-                      highlight=False, soft_wrap=True)
-        return
-    if res.removed_files:
-        console.print(f"response cache over cache_max_mb ({cfg.cache_max_mb:g} MB): removed the {res.removed_files} "
-                      f"least recently used replies ({_mb(res.removed_bytes)})", markup=False, highlight=False,
-                      soft_wrap=True)

@@ -9,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 from benchmint.cli.build import preflight
-from benchmint.cli.cache import trim_after_run
 from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import BuildConfig, load_config
 from benchmint.errors import BenchmintError
@@ -35,7 +34,6 @@ def refresh(
 
     signal.signal(signal.SIGTERM, interrupt)
     summary = with_progress(refresh_benchmark, params, wait)
-    trim_after_run(cfg)
     if summary["release"] is None:
         out.print(summary.get("message") or f"unchanged: {name} stays at {summary['refreshed_from']}; no new version",
                   highlight=False)

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmint.cli import app
-from benchmint.cli.cache import trim_after_run
 from benchmint.config import BuildConfig, load_config
 from benchmint.errors import ConfigError
 from benchmint.response_cache import STALE_TMP_S, ResponseCache, prune, responses_dir
@@ -143,15 +142,18 @@ def test_cache_prune_needs_a_limit(tmp_path):
 # --------------------------------------------------------------------------- the cap after a build
 
 
-def test_trim_after_run_keeps_the_cap(tmp_path, capsys):
+def test_every_publish_keeps_the_cap(tmp_path, caplog):
+    from pipeline.build import trim_cache
+
     root = responses_dir(tmp_path)
     for i, age in enumerate([30, 10, 20]):
         _reply(root, f"{i}{i}{i}{i}", 400, age)
     cfg = BuildConfig(name="t", sources=["x"], cache_dir=str(tmp_path), cache_max_mb=1000 / 2**20)  # 1000 bytes
-    trim_after_run(cfg)
-    assert _left(root) == ["1111", "2222"] and "removed the 1 least recently used" in capsys.readouterr().err
+    with caplog.at_level("WARNING", logger="benchmint.pipeline"):
+        trim_cache(cfg)
+    assert _left(root) == ["1111", "2222"] and "removed the 1 least recently used" in caplog.text
     off = cfg.model_copy(update={"cache_max_mb": 0})  # 0: no cap
-    trim_after_run(off)
+    trim_cache(off)
     assert _left(root) == ["1111", "2222"]
 
 
