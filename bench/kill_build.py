@@ -15,8 +15,10 @@ then found by its log file and stopped by its pid, as a crashed machine would lo
 - repeated model calls: the killed run's requests (counted at the llama.cpp server's log) that
   the rerun did not answer from the response cache, over the calls the build needs (the rerun's
   calls plus its cache hits): an upper bound, since a hit answered after a repair cost two calls.
+  Split in two: calls whose reply the killed run had kept (asked again: the cache failed) and calls
+  in flight at the kill (their replies died with the process: up to the endpoint's concurrency).
 
-    .venv/bin/python bench/kill_build.py [--kills 20] [--seed 7] [--docs 6] [--keep DIR]
+    .venv/bin/python bench/kill_build.py [--kills 20] [--seed 7] [--docs 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -84,9 +86,10 @@ def write_config(path: Path, corpus: Path, out: Path, cache: Path, seed: int, ch
            # true/false: SmolLM2-135M's open questions on this corpus cite "the document" and fail grounding and quality
            # (a 1-file build accepted none); a true/false item is its copied sentence and a changed twin
            "generation": {"questions_per_chunk": 1, "kinds": ["tf"], "batch_chunks": 2},
-           # the bench measures kill safety, not question quality: SmolLM2's questions on this corpus rarely pass
-           # the default grounding (two reruns published nothing), so it is loosened for every build to publish
-           "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.2},
+           # the bench measures kill safety, not question quality: SmolLM2's true/false statements on this corpus
+           # rarely restate what they cite, so some seeds accepted nothing at any answer-support floor above 0; the
+           # citations must still be found in their chunk, and quality and dedup still apply
+           "grounding": {"min_ratio": 60, "min_words": 3, "min_answer_support": 0.0},
            "contamination": {"enabled": False}}
     path.write_text(json.dumps(cfg), encoding="utf-8")  # JSON is YAML
 
@@ -113,6 +116,12 @@ def requests_logged(cache: Path) -> int:
     logs = list((cache / "logs").glob("llama-server-*.log")) if (cache / "logs").is_dir() else []
     texts = [p.read_text(errors="replace") for p in logs]
     return sum(t.count("POST /v1/chat/completions") + t.count("| stop processing") for t in texts)
+
+
+def replies_kept(cache: Path) -> int:
+    """Replies in the response cache (one file each, valid or not): what a rerun can replay."""
+    root = cache / "responses"
+    return sum(1 for _ in root.glob("*/*.json")) if root.is_dir() else 0
 
 
 def orphans(cache: Path) -> list[int]:
@@ -237,7 +246,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             write_config(cfg, corpus, out, cache, seed * 1000 + i + 1, chunk_tokens)
             at = rng.uniform(0.02, 1.0) * span
             before = state(bench)["versions"]
-            n0 = requests_logged(cache)
+            n0, kept0 = requests_logged(cache), replies_kept(cache)
             proc = subprocess.Popen(build_cmd(cfg), env=env, cwd=work, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
             try:
@@ -250,6 +259,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             settle(cache)  # the server finishes and logs the request it was answering: it counts
             stop_orphans(cache)
             killed_calls = requests_logged(cache) - n0
+            received = replies_kept(cache) - kept0  # replies the killed run got and kept before it died
             after_kill = state(bench)
             n1 = requests_logged(cache)
             t1 = time.monotonic()
@@ -258,7 +268,8 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             stop_orphans(cache)
             after = state(bench)
             trial: dict[str, Any] = {"trial": i, "kill_at_s": round(at, 2), "ended_before_kill": finished,
-                                     "killed_run_calls": killed_calls, "rerun_s": round(took, 1),
+                                     "killed_run_calls": killed_calls, "killed_run_replies_kept": received,
+                                     "rerun_s": round(took, 1),
                                      "rerun_rc": rerun.returncode, "rerun_calls_logged": requests_logged(cache) - n1,
                                      "after_kill": {k: after_kill[k] for k in ("versions", "latest", "leftovers")},
                                      "after_kill_problems": after_kill["problems"]}
@@ -273,8 +284,12 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
                 gen = m["token_usage"].get("generator", {})
                 calls, hits = int(gen.get("calls", 0)), int(gen.get("cache_hits", 0))
                 wasted = 0 if finished else max(0, killed_calls - hits)
+                # of those, calls the killed run had the reply of (kept, yet asked again): the cache's own failures;
+                # the rest were in flight at the kill, their replies lost with the process
                 trial.update(version=v, check=check_version(bench / v), rerun_calls=calls, rerun_cache_hits=hits,
                              needed_calls=calls + hits, repeated_calls=wasted,
+                             repeated_kept_replies=0 if finished else max(0, received - hits),
+                             lost_in_flight=0 if finished else max(0, killed_calls - received),
                              repeated_share=round(wasted / max(1, calls + hits), 4),
                              latest_right=after["latest"] == after["versions"][-1], leftovers=after["leftovers"],
                              problems=after["problems"])
@@ -289,6 +304,8 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             "half_written": sum(bool(t["after_kill_problems"]) or bool(t.get("problems")) for t in trials),
             "max_repeated_share": max((t["repeated_share"] for t in killed), default=0.0),
             "mean_repeated_share": round(sum(t["repeated_share"] for t in killed) / max(1, len(killed)), 4),
+            "repeated_kept_replies": sum(t.get("repeated_kept_replies", 0) for t in killed),
+            "max_lost_in_flight": max((t.get("lost_in_flight", 0) for t in killed), default=0),
             "trials": trials}
 
 
@@ -297,7 +314,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--docs", type=int, default=6)
+    ap.add_argument("--docs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     ap.add_argument("--corpus", type=Path, help="build from this folder (e.g. examples/docs) instead of --docs files")
     ap.add_argument("--chunk-tokens", type=int, default=100, help="chunk size: more chunks, more model calls")

@@ -133,10 +133,11 @@ def main() -> None:
         for kind in args.servers.split(","):
             if args.neighbour:
                 idle = run(model, kind, 1, args, log_dir, neighbour=False)
+                print(json.dumps(idle), flush=True)  # each figure as it comes: a busy run can be long
                 busy = run(model, kind, 1, args, log_dir, neighbour=True)
                 busy["slowdown"] = round(busy["wall_s"] / idle["wall_s"], 2)
                 rows += [idle, busy]
-                print(json.dumps(idle), json.dumps(busy), sep="\n", flush=True)
+                print(json.dumps(busy), flush=True)
                 continue
             for slots in ([1] if kind == "old" else [int(s) for s in args.slots.split(",")]):
                 rows.append(run(model, kind, slots, args, log_dir, neighbour=False))
