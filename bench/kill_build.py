@@ -13,8 +13,8 @@ then found by its log file and stopped by its pid, as a crashed machine would lo
   hash of questions.parquet's rows, questions.jsonl holds the same ids, every file is there, no
   temporary folder is left, `latest` names it;
 - repeated model calls: the killed run's requests (counted at the llama.cpp server's log) that
-  the rerun did not answer from the response cache, over the calls the build needs (the rerun's
-  calls plus its cache hits): an upper bound, since a hit answered after a repair cost two calls.
+  the rerun's response cache did not spare (`saved_calls`: a hit on a step kept after its repair
+  spares both of its calls), over the calls the build needs (the rerun's calls plus those spared).
   Split in two: calls whose reply the killed run had kept (asked again: the cache failed) and calls
   in flight at the kill (their replies died with the process: up to the endpoint's concurrency).
 
@@ -283,14 +283,15 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
                 m = json.loads((bench / v / "manifest.json").read_text())
                 gen = m["token_usage"].get("generator", {})
                 calls, hits = int(gen.get("calls", 0)), int(gen.get("cache_hits", 0))
-                wasted = 0 if finished else max(0, killed_calls - hits)
+                saved = int(gen.get("saved_calls", hits))  # a hit on a repaired step spares its two calls
+                wasted = 0 if finished else max(0, killed_calls - saved)
                 # of those, calls the killed run had the reply of (kept, yet asked again): the cache's own failures;
                 # the rest were in flight at the kill, their replies lost with the process
                 trial.update(version=v, check=check_version(bench / v), rerun_calls=calls, rerun_cache_hits=hits,
-                             needed_calls=calls + hits, repeated_calls=wasted,
-                             repeated_kept_replies=0 if finished else max(0, received - hits),
+                             rerun_saved_calls=saved, needed_calls=calls + saved, repeated_calls=wasted,
+                             repeated_kept_replies=0 if finished else max(0, received - saved),
                              lost_in_flight=0 if finished else max(0, killed_calls - received),
-                             repeated_share=round(wasted / max(1, calls + hits), 4),
+                             repeated_share=round(wasted / max(1, calls + saved), 4),
                              latest_right=after["latest"] == after["versions"][-1], leftovers=after["leftovers"],
                              problems=after["problems"])
             trials.append(trial)

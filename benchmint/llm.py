@@ -185,12 +185,14 @@ class ModelClient:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             with contextlib.suppress(ValidationError):
                 obj = schema.model_validate(hit["value"])
-                self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
+                self.usage.add(self.role, cache_hits=1, saved_calls=hit.get("calls", 1),
+                               cached_completion_tokens=hit.get("completion_tokens", 0))
                 return obj
         if self.endpoint.open:
             raise self.endpoint.down()
         try:
-            obj, completion_tokens = self._validated(messages, params, schema, time.monotonic() + self.spec.max_call_s)
+            obj, completion_tokens, calls = self._validated(messages, params, schema,
+                                                            time.monotonic() + self.spec.max_call_s)
         except (ModelError, ModelOutputError) as exc:
             kind = getattr(exc, "kind", "unreachable")
             self.usage.add(self.role, failures=1)
@@ -199,11 +201,13 @@ class ModelClient:
             raise
         self.endpoint.succeeded()
         if self.cache is not None:
-            self.cache.put(key, {"value": obj.model_dump(mode="json"), "completion_tokens": completion_tokens})
+            # with the calls it took (2 after a repair): a hit spares them all, which the usage counts
+            self.cache.put(key, {"value": obj.model_dump(mode="json"), "completion_tokens": completion_tokens,
+                                 "calls": calls})
         return obj
 
     def _validated(self, messages: list[dict[str, str]], params: dict[str, Any], schema: type[T],
-                   deadline: float) -> tuple[T, int]:
+                   deadline: float) -> tuple[T, int, int]:
         convo = list(messages)
         completion_tokens = 0
         for attempt in range(2):
@@ -219,7 +223,7 @@ class ModelClient:
                                completion_tokens=reply.completion_tokens)
             completion_tokens += reply.completion_tokens
             try:
-                return schema.model_validate(extract_json(reply.content)), completion_tokens
+                return schema.model_validate(extract_json(reply.content)), completion_tokens, attempt + 1
             except (ValueError, ValidationError) as exc:
                 self.usage.fault(self.role, "schema")
                 if fresh and self.cache is not None:
@@ -241,7 +245,7 @@ class ModelClient:
         hit = self.cache.get(key) if self.cache is not None else None
         if hit is None or "content" not in hit:
             return None
-        self.usage.add(self.role, cache_hits=1, cached_completion_tokens=hit.get("completion_tokens", 0))
+        self.usage.add(self.role, cache_hits=1, saved_calls=1, cached_completion_tokens=hit.get("completion_tokens", 0))
         return Reply(hit["content"], hit.get("prompt_tokens", 0), hit.get("completion_tokens", 0))
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 class RoleUsage:
     calls: int = 0
     cache_hits: int = 0
+    saved_calls: int = 0  # calls the cache spared: a step kept after its repair spares both of its calls
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_completion_tokens: int = 0

@@ -166,3 +166,15 @@ def test_sampling_parameters_reach_the_endpoint_and_key_the_cache(tmp_path):
     assert "repeat_penalty" not in ep.requests[0]
     assert ep.requests[1]["repeat_penalty"] == 1.1 and ep.requests[1]["top_k"] == 40
     assert len(ep.requests) == 2  # other sampling, another cache entry; then a hit
+
+
+def test_a_step_kept_after_its_repair_counts_both_calls_spared(tmp_path):
+    """A rerun hits the repaired step's value once; the usage says it spared the step's two calls (the
+    kill bench counts repeated calls with it)."""
+    with ScriptedEndpoint([(200, "not json"), (200, '{"city": "Oslo", "population": 5}')]) as ep:
+        first = _client(ep.url, tmp_path)
+        assert first.complete_json(MESSAGES, Fact).population == 5 and len(ep.requests) == 2
+        again = _client(ep.url, tmp_path)
+        assert again.complete_json(MESSAGES, Fact).population == 5 and len(ep.requests) == 2
+        u = again.usage.as_dict()["judge"]
+        assert (u["calls"], u["cache_hits"], u["saved_calls"]) == (0, 1, 2)
