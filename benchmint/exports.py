@@ -4,27 +4,28 @@
   group over them. Every task reads its kind's config of the release
   (`dataset_path` = the release folder, `dataset_name` = the kind, split `test`:
   the dataset card's `configs:` block makes `datasets.load_dataset` resolve it)
-  and generates (`generate_until`), with the source text before the question:
-  - open: exact match (case and punctuation ignored) on the first line (no judge:
-    `benchmint eval` and the inspect task also ask a judge when it is not exact);
-  - numeric: the first number of the reply (a regex filter), exact match;
-  - mcq: asked as a letter, the letter taken by a regex filter, exact match;
-  - tf: True/False taken by a regex filter, exact match.
+  and generates (`generate_until`), with the source text before the question. The
+  first line of the reply is graded as `benchmint eval` grades it (process_results
+  in lm_eval_tasks/benchmint_grading.py, a copy of benchmint/export_grading.py):
+  numeric within the question's tolerance after unit conversion, mcq by the letter
+  (or the choice's text), tf by true/false, open by normalized exact match (or the
+  gold phrase in a short reply) with no judge, where benchmint's judge may say yes.
+  Every task reports `exact_match` under the filter `extract`, which the group's
+  size-weighted aggregate names (without it the group averages only some kinds).
   Log-likelihood multiple choice is not the default: llama.cpp's server reports
   echoed log-probs one token late, so `mcq_loglikelihood.yaml.example` is there
   for servers that get it right.
   `lm_eval run --model local-chat-completions --model_args base_url=...,model=...
    --apply_chat_template --include_path <release>/lm_eval_tasks --tasks <group>`
-  Every task reports under the filter `extract`, which the group's size-weighted
-  aggregate names (a group without it averages only the tasks of the default filter).
 - `inspect_task.py`: one inspect_ai task per kind (`inspect eval
   <release>/inspect_task.py@mcq --model openai-api/local/<model>`), reading the
   same configs with `hf_dataset`, graded as `benchmint eval` grades (numeric with
   the tolerance and units, open answers by exact match, else benchmint's judge
   rubric through a grader model): benchmint/inspect_task_template.py, filled in.
+  Both read the kind's parquet file by path too (see lm_eval_task).
 The YAMLs name the release folder by its absolute path at publish time; a
 release that is moved is re-exported with `benchmint export` (later) or by editing
-`dataset_path`.
+`dataset_path` and `data_files`.
 """
 
 from __future__ import annotations
@@ -46,11 +47,8 @@ _PROMPTS = {
     "tf": _CONTEXT + "Statement: {{question}}\nIs the statement true or false? Answer True or False.\nAnswer:",
 }
 _TARGETS = {"open": "{{answer}}", "numeric": "{{answer}}", "mcq": "{{answer_letter}}", "tf": "{{answer}}"}
-_FILTERS = {
-    "numeric": r"(-?[0-9][0-9,]*(?:\.[0-9]+)?)",
-    "mcq": r"\b([ABCD])\b",
-    "tf": r"\b([Tt]rue|[Ff]alse)\b",
-}
+TEMPLATES = Path(__file__).parent
+_GRADING_IMPORT = re.compile(r"^# export: this import is replaced.*\nfrom benchmint\.export_grading import .*$", re.M)
 
 
 def task_prefix(name: str, version: str) -> str:
@@ -63,18 +61,21 @@ def lm_eval_task(kind: str, prefix: str, release_dir: Path) -> dict:
         "dataset_path": str(release_dir),
         "dataset_name": kind,
         "test_split": "test",
+        # the files by path too: datasets caches a card's config by folder name and config name alone, so
+        # two releases named v1 would share one cache entry; named data files key it by their paths
+        "dataset_kwargs": {"data_files": {"test": str(release_dir / f"{kind}.parquet")}},
         "output_type": "generate_until",
         "doc_to_text": _PROMPTS[kind],
         "doc_to_target": _TARGETS[kind],
         "generation_kwargs": {"until": ["\n"], "max_gen_toks": 48, "do_sample": False, "temperature": 0.0},
-        "metric_list": [{"metric": "exact_match", "aggregation": "mean", "higher_is_better": True,
-                         "ignore_case": True, "ignore_punctuation": kind in ("open", "numeric"),
-                         **({"regexes_to_ignore": [","]} if kind == "numeric" else {})}],
+        # graded by benchmint's grading, copied beside the YAMLs (benchmint_grading.py): the tolerance and
+        # units of a numeric answer, the letter or the choice's text, true/false; open answers without a judge
+        "process_results": f"!function benchmint_grading.process_{kind}",
+        "metric_list": [{"metric": "exact_match", "aggregation": "mean", "higher_is_better": True}],
         "metadata": {"version": 1.0},
+        # every kind reports under one filter name, so the group's aggregate (which names it) covers them all
+        "filter_list": [{"name": "extract", "filter": [{"function": "take_first"}]}],
     }
-    # every kind reports under one filter name, so the group's aggregate (which names it) covers them all
-    regex = [{"function": "regex", "regex_pattern": _FILTERS[kind], "group_select": 0}] if kind in _FILTERS else []
-    task["filter_list"] = [{"name": "extract", "filter": [*regex, {"function": "take_first"}]}]
     return task
 
 
@@ -106,20 +107,38 @@ def write_lm_eval_tasks(folder: Path, release_dir: Path, name: str, version: str
     names = []
     for kind in kinds:
         task = lm_eval_task(kind, prefix, release_dir)
-        (out / f"{kind}.yaml").write_text(yaml.safe_dump(task, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        text = yaml.safe_dump(task, sort_keys=False, allow_unicode=True)
+        text = re.sub(r"^process_results: '(!function [\w.]+)'$", r"process_results: \1", text, flags=re.M)
+        (out / f"{kind}.yaml").write_text(text, encoding="utf-8")
         names.append(task["task"])
     group = {"group": prefix, "task": names,
              "aggregate_metric_list": [{"metric": "exact_match", "aggregation": "mean", "weight_by_size": True,
                                         "filter_list": ["extract"]}],
              "metadata": {"version": 1.0}}
     (out / "_group.yaml").write_text(yaml.safe_dump(group, sort_keys=False), encoding="utf-8")
+    (out / "benchmint_grading.py").write_text(with_grading("lm_eval_grading_template.py"), encoding="utf-8")
     if "mcq" in kinds:
         (out / "mcq_loglikelihood.yaml.example").write_text(
             _LOGLIKELIHOOD_EXAMPLE.format(prefix=prefix, release=release_dir), encoding="utf-8")
     return [prefix, *names]
 
 
-INSPECT_TEMPLATE = Path(__file__).parent / "inspect_task_template.py"
+def grading_source() -> str:
+    """benchmint/export_grading.py with benchmint's unit table filled in."""
+    units = {alias: list(info) for alias, info in sorted(_UNIT_TABLE.items())}
+    src, n = re.subn(r"^UNITS: dict = .*$", lambda m: f"UNITS = {units!r}", (TEMPLATES / "export_grading.py")
+                     .read_text(encoding="utf-8"), count=1, flags=re.M)
+    assert n == 1  # the module and this writer are kept together
+    return src
+
+
+def with_grading(template: str) -> str:
+    """A template whose import of benchmint.export_grading is replaced by that module's code."""
+    body = re.sub(r'^""".*?"""\n+', "", grading_source(), count=1, flags=re.S)  # its docstring speaks of itself
+    body = "# --- benchmint's grading (a copy of benchmint/export_grading.py)\n" + body
+    src, n = _GRADING_IMPORT.subn(lambda m: body, (TEMPLATES / template).read_text(encoding="utf-8"), count=1)
+    assert n == 1, template
+    return src
 
 
 def judge_template() -> str:
@@ -134,10 +153,9 @@ def judge_template() -> str:
 
 def inspect_task_source(kinds: list[str], version: str) -> str:
     """The template with the release's constants filled in and only the tasks of its kinds."""
-    src = INSPECT_TEMPLATE.read_text(encoding="utf-8")
-    units = {alias: list(info) for alias, info in sorted(_UNIT_TABLE.items())}
-    for name, value in (("VERSION", version), ("UNITS", units), ("JUDGE_TEMPLATE", judge_template())):
-        src, n = re.subn(rf"^{name}(: dict)? = .*$", lambda m, name=name, value=value: f"{name} = {value!r}",
+    src = with_grading("inspect_task_template.py")
+    for name, value in (("VERSION", version), ("JUDGE_TEMPLATE", judge_template())):
+        src, n = re.subn(rf"^{name} = .*$", lambda m, name=name, value=value: f"{name} = {value!r}",
                          src, count=1, flags=re.M)
         assert n == 1, name  # the template and this writer are kept together
     head, tasks = re.split(r"(?m)^(?=@task)", src, maxsplit=1)

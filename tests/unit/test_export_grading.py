@@ -4,7 +4,6 @@ same inputs (the task file stands alone, so its grading is a copy that must stay
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +26,8 @@ LETTER = [("B", ["a", "b", "c", "d"]), ("(c) brine", ["river", "rain", "brine", 
           ("seawater", ["river water", "rain water", "seawater", "brine"]), ("A lot of things", list("wxyz")),
           ("The answer is B.", list("wxyz")), ("I think it is rain water", ["river water", "rain water", "sea", "x"]),
           ("", list("wxyz")), ("b.", list("wxyz"))]
-BOOL = ["True", "false.", "Yes, it is", "No", "It is true that", "Not really", "maybe", "", "T", "The statement is false"]
+BOOL = ["True", "false.", "Yes, it is", "No", "It is true that", "Not really", "maybe", "", "T",
+        "The statement is false"]
 OPEN = [("Skarvik", "Skarvik"), ("It was founded in Skarvik.", "Skarvik"), ("the Skarvik harbour", "Skarvik"),
         ("Oslo", "Skarvik"), ("Liesel Abernathy-Okoro", "Liesel Abernathy Okoro"), ("Liesel", "Liesel Abernathy-Okoro"),
         ("A very long reply that mentions Skarvik among many other words here", "Skarvik")]
@@ -47,7 +47,8 @@ def test_the_inspect_task_grades_as_benchmint_does(exported_task):
     t = exported_task
     assert t.NUMBER.pattern == _NUMBER.pattern and t.VERSION == "v2" and "m/s" in t.UNITS
     for reply, gold, unit, tol in NUMERIC:
-        assert t.numeric_correct(reply, gold, unit, tol) == grade_numeric(reply, gold, unit, tol)[0], (reply, gold, unit)
+        ok = grade_numeric(reply, gold, unit, tol)[0]
+        assert t.numeric_correct(reply, gold, unit, tol) == ok, (reply, gold, unit)
     for reply, choices in LETTER:
         ours = extract_letter(reply, choices)
         assert t.picked_letter(reply, choices) == (None if ours is None else "ABCD"[ours]), reply
@@ -66,6 +67,23 @@ def test_the_inspect_task_file_names_its_tasks_and_the_judge_rubric(tmp_path):
     assert '@task(name="open")\ndef open_answer()' in full
     prompt = judge_template().format(question="Q?", criterion="GOLD", answer="REPLY")
     assert "Reference answer: GOLD" in prompt and "Candidate reply: REPLY" in prompt and '"verdict"' in prompt
+
+
+def test_the_lm_eval_grading_file_grades_as_benchmint_does(tmp_path):
+    write_lm_eval_tasks(tmp_path, tmp_path, "x", "v1", ["mcq", "numeric", "open", "tf"])
+    path = tmp_path / "lm_eval_tasks" / "benchmint_grading.py"
+    spec = importlib.util.spec_from_file_location("exported_lm_eval_grading", path)
+    g = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(g)
+    assert "import benchmint" not in path.read_text() and "from benchmint" not in path.read_text()
+    for reply, gold, unit, tol in NUMERIC:
+        doc = {"answer": gold, "unit": unit, "tolerance": tol}
+        assert g.process_numeric(doc, [reply])["exact_match"] == float(grade_numeric(reply, gold, unit, tol)[0])
+    assert g.process_mcq({"choices": ["a", "b", "c", "d"], "answer_letter": "B"}, ["(b)"]) == {"exact_match": 1.0}
+    assert g.process_tf({"answer": "False"}, ["No, it is not"]) == {"exact_match": 1.0}
+    assert g.process_open({"answer": "Skarvik"}, ["It was Skarvik."]) == {"exact_match": 1.0}
+    yaml_text = (tmp_path / "lm_eval_tasks" / "tf.yaml").read_text()
+    assert "process_results: !function benchmint_grading.process_tf\n" in yaml_text
 
 
 def test_every_lm_eval_task_reports_under_the_filter_the_group_aggregates(tmp_path):
