@@ -145,7 +145,7 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         "--model_args base_url=URL/chat/completions,"
         f"model=M,tokenizer_backend=None,tokenized_requests=False --apply_chat_template --include_path lm_eval_tasks "
         f"--tasks {m.get('exports', {}).get('lm_eval_group', '')}` (the task files name this folder by the path it "
-        "was built at: in another copy, set their `dataset_path` to it, or to the Hub repository)",
+        "was built at: in another copy, set their `dataset_path` and `data_files` to it, or to the Hub repository)",
         f"- inspect_ai: `inspect eval inspect_task.py@{kinds[0] if kinds else 'open'} --model openai-api/local/M` "
         "(with LOCAL_BASE_URL and LOCAL_API_KEY)",
         "- benchmint: `benchmint eval path/to/this/folder --model M` (95% intervals clustered by document)", "",

@@ -277,7 +277,7 @@ def _write_release(folder: Path, final: Path, name: str, version: str, parent: s
         _write_parquet(folder / f"{kind}.parquet", subset)
         _write_jsonl(folder / f"{kind}.jsonl", subset)
     tasks = write_lm_eval_tasks(folder, final, name, version, kinds)
-    write_inspect_task(folder, kinds)
+    write_inspect_task(folder, kinds, version)
     features = datasets.Features.from_arrow_schema(EXPORT_SCHEMA)
     datasets.Dataset.from_list(rows, features=features).save_to_disk(str(folder / "dataset"))
     full = {

@@ -21,6 +21,10 @@ BIN = Path(sys.executable).parent
 FACTS = {
     "c1": "The Korvath K-12 desalination unit produces 4,800 litres of fresh water per day from seawater.",
     "c2": "Korvath Marine Systems was founded in 2017 by Liesel Abernathy-Okoro in the harbour town of Skarvik.",
+    "c3": "The Korvath K-12 weighs 340 kilograms and draws 3.2 kilowatts of power at full output.",
+    "c4": "The membrane cartridge of the Korvath K-12 lasts 18 months and is made by Trellgaard Filters in Bergen.",
+    "c5": "The K-12 control panel runs firmware version 5 and shuts the unit down if the water passes 45 °C.",
+    "c6": "Korvath Marine Systems employs 140 people and sells the K-12 mainly to fish farms on the Norwegian coast.",
 }
 
 
@@ -59,7 +63,10 @@ def test_every_kind_loads_with_datasets_and_one_schema(exported):
     assert all(row["context"] for row in datasets.load_dataset(str(exported), split="test"))
     manifest = json.loads((exported / "manifest.json").read_text())
     assert manifest["exports"]["lm_eval_group"] == "benchmint_korvath_v1"
-    task = yaml.safe_load((exported / "lm_eval_tasks" / "mcq.yaml").read_text())
+    loader = type("Loader", (yaml.SafeLoader,), {})  # the YAML names its grading with lm-eval's !function tag
+    loader.add_constructor("!function", lambda _, node: node.value)
+    task = yaml.load((exported / "lm_eval_tasks" / "mcq.yaml").read_text(), Loader=loader)
+    assert task["process_results"] == "benchmint_grading.process_mcq" and "tag" not in task
     assert task["dataset_path"] == str(exported.resolve()) and task["dataset_name"] == "mcq"
 
 
@@ -150,3 +157,156 @@ def test_push_to_hub_without_a_network_says_why(exported, tmp_path):
                         "--output-dir", out], capture_output=True, text=True, timeout=120,
                        env={**env, "HF_HUB_OFFLINE": "0", "HF_TOKEN": "", "HF_HOME": str(tmp_path / "hf")})
     assert r.returncode == 1 and "no token" in r.stderr
+
+
+def agreement_questions() -> list[Question]:
+    """24 questions over the four kinds, on the Korvath facts (numeric ones with units and tolerances)."""
+    q = release_question
+    opens = [("In which harbour town was Korvath Marine Systems founded?", "Skarvik", "c2"),
+             ("Who founded Korvath Marine Systems?", "Liesel Abernathy-Okoro", "c2"),
+             ("Which company makes the membrane cartridge of the Korvath K-12?", "Trellgaard Filters", "c4"),
+             ("In which city is Trellgaard Filters based?", "Bergen", "c4"),
+             ("To which customers does Korvath mainly sell the K-12?", "fish farms", "c6"),
+             ("What does the Korvath K-12 produce from seawater?", "fresh water", "c1"),
+             ("What does the K-12 control panel do when the water passes 45 °C?", "it shuts the unit down", "c5"),
+             ("On which coast are the fish farms that buy the K-12?", "the Norwegian coast", "c6")]
+    numerics = [("How many litres of fresh water does the Korvath K-12 produce per day?", "4800", "litres", 0.5, "c1"),
+                ("How much does the Korvath K-12 weigh?", "340", "kg", 1.0, "c3"),
+                ("How much power does the Korvath K-12 draw at full output?", "3.2", "kW", 0.1, "c3"),
+                ("How long does the membrane cartridge of the K-12 last?", "18", "months", 0.0, "c4"),
+                ("How many people does Korvath Marine Systems employ?", "140", "", 0.0, "c6"),
+                ("Above which water temperature does the K-12 shut down?", "45", "°C", 0.5, "c5")]
+    mcqs = [("In which year was Korvath Marine Systems founded?", ["2015", "2017", "2019", "2021"], 1, "c2"),
+            ("What does the Korvath K-12 desalinate?", ["river water", "rain water", "seawater", "brine"], 2, "c1"),
+            ("Which firmware version does the K-12 control panel run?", ["3", "4", "5", "6"], 2, "c5"),
+            ("Where is Trellgaard Filters based?", ["Bergen", "Oslo", "Skarvik", "Tromsø"], 0, "c4"),
+            ("What power does the K-12 draw at full output?", ["1.2 kW", "3.2 kW", "4.8 kW", "32 kW"], 1, "c3")]
+    tfs = [("Korvath Marine Systems was founded in Skarvik.", True, "c2"),
+           ("The Korvath K-12 weighs 500 kilograms.", False, "c3"),
+           ("The membrane cartridge of the K-12 lasts 18 months.", True, "c4"),
+           ("Korvath Marine Systems employs 14 people.", False, "c6"),
+           ("The K-12 control panel runs firmware version 5.", True, "c5")]
+    return ([q(text, gold, "open", c) for text, gold, c in opens]
+            + [q(text, gold, "numeric", c, unit=u, tolerance=t) for text, gold, u, t, c in numerics]
+            + [q(text, ch[g], "mcq", c, choices=ch, gold_index=g) for text, ch, g, c in mcqs]
+            + [q(text, str(v), "tf", c, choices=["True", "False"], gold_index=0 if v else 1) for text, v, c in tfs])
+
+
+@pytest.fixture(scope="module")
+def graded_by_benchmint(tmp_path_factory, smollm_server):
+    """An exported release answered by SmolLM2 and graded on `benchmint eval`'s path (TargetRunner with
+    a judge panel, evals/<model>/results.json), without the Prefect flow around it."""
+    from benchmint.llm import ModelClient
+    from benchmint.modelspec import ModelSpec
+    from benchmint.response_cache import ResponseCache
+    from benchmint.usage import UsageBook
+    from pipeline.evaluation import by_model, load_release, write_evals
+    from validators.judges import JudgePanel
+    from validators.scoring import TargetRunner
+
+    out = tmp_path_factory.mktemp("agreement")
+    folder = release.publish(out, "korvath", agreement_questions(), [], {},
+                             {f"d-{c}": c for c in FACTS}, FACTS)
+    questions, contexts, manifest = load_release(folder)
+    usage, cache = UsageBook(), ResponseCache(out / "responses")
+
+    def client(role: str) -> ModelClient:
+        return ModelClient(ModelSpec(model="local:smollm2-135m", max_tokens=200), role, usage, cache,
+                           base_url=smollm_server.base_url, identity=f"local:smollm2-{role}")
+
+    runner = TargetRunner([client("target")], JudgePanel([client("judge")]))
+    results = runner.run(questions, "with_document", lambda q: contexts.get(q.id, ""))
+    labels = runner.names
+    write_evals(folder, manifest, questions, "with_document", by_model(questions, labels, results), labels,
+                ["local:smollm2-135m"])
+    record = json.loads(next((folder / "evals").glob("*/results.json")).read_text())
+    return folder, {q.id: q for q in questions}, {r["id"]: r for r in record["questions"]}
+
+
+def replays(questions: dict, graded: dict) -> dict:
+    """What the replay stand-in answers per question text: benchmint's recorded reply, the choice it read
+    (mcq), its judge's verdict (open)."""
+    from tests.replay_standin import Replay
+    from validators.answers import extract_letter
+
+    out = {}
+    for qid, r in graded.items():
+        q, reply = questions[qid], r["reply"] or ""
+        choice = verdict = None
+        if q.kind == "mcq":
+            order = r.get("choice_order") or list(range(len(q.choices)))
+            pick = extract_letter(reply, [q.choices[i] for i in order])
+            choice = None if pick is None else q.choices[order[pick]]
+        if r["method"] == "judge":
+            verdict = bool(r["correct"])
+        out[q.question] = Replay(reply, choice, verdict)
+    return out
+
+
+def test_lm_eval_and_inspect_grade_as_benchmint_eval_on_the_same_replies(graded_by_benchmint, tmp_path):
+    from inspect_ai.log import read_eval_log
+
+    from tests.replay_standin import ReplayStandIn
+
+    folder, questions, graded = graded_by_benchmint
+    ours = {qid: bool(r["correct"]) for qid, r in graded.items() if r["correct"] is not None}
+    # lm-eval has no judge: an open answer benchmint's judge (or its tie-break) decided is not compared there
+    # (inspect's grader gets benchmint's judge verdict replayed, so there it is compared: the plumbing, not the judge)
+    judged = {qid for qid, r in graded.items() if r["method"] in ("judge", "f1")}
+    group = "benchmint_korvath_v1"
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    with ReplayStandIn(replays(questions, graded)) as replay:
+        out = tmp_path / "lm_eval"
+        r = subprocess.run(
+            [str(BIN / "lm_eval"), "run", "--model", "local-chat-completions",
+             "--model_args", f"base_url={replay.url}/chat/completions,model=replay,num_concurrent=1,"
+                             "max_retries=1,tokenizer_backend=None,tokenized_requests=False",
+             "--apply_chat_template", "--include_path", str(folder / "lm_eval_tasks"), "--tasks", group,
+             "--log_samples", "--output_path", str(out)], capture_output=True, text=True, env=env, timeout=900)
+        assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+        logs = tmp_path / "logs"
+        tasks = [f"{folder}/inspect_task.py@{kind}" for kind in ("open", "numeric", "mcq", "tf")]
+        r = subprocess.run([str(BIN / "inspect"), "eval", *tasks, "--model",
+                            "openai-api/local/replay", "--log-format", "json", "--no-log-realtime", "--display",
+                            "plain", "--log-dir", str(logs)], capture_output=True, text=True, timeout=900, cwd=tmp_path,
+                           env={**env, "LOCAL_BASE_URL": replay.url, "LOCAL_API_KEY": "none"})
+        assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+        assert not replay.unknown, replay.unknown[:3]
+
+    # the group's score is the size-weighted mean of every kind's task
+    res = json.loads(next(out.rglob("results_*.json")).read_text())
+    kinds = {f"{group}_{k}": k for k in ("open", "numeric", "mcq", "tf")}
+    sizes = {t: res["n-samples"][t]["effective"] for t in kinds}
+    weighted = sum(sizes[t] * res["results"][t]["exact_match,extract"] for t in kinds) / sum(sizes.values())
+    assert sum(sizes.values()) == len(questions)
+    assert res["results"][group]["exact_match,extract"] == pytest.approx(weighted)
+
+    lm = {}
+    for path in out.rglob("samples_*.jsonl"):
+        for line in path.read_text().splitlines():
+            s = json.loads(line)
+            assert s["filter"] == "extract"
+            lm[s["doc"]["id"]] = s["exact_match"] == 1.0
+    insp = {}
+    for path in logs.glob("*.json"):
+        log = read_eval_log(str(path))
+        assert log.status == "success" and log.eval.task_version == "v1", (path, log.status)
+        for s in log.samples:
+            (score,) = s.scores.values()
+            insp[s.id] = score.value == "C"
+    assert set(lm) == set(insp) == set(questions)
+
+    def agreement(theirs: dict, ids: set) -> tuple[float, list]:
+        differ = [(questions[i].kind, questions[i].question, graded[i]["reply"], ours[i], theirs[i])
+                  for i in sorted(ids) if ours[i] != theirs[i]]
+        return 1 - len(differ) / len(ids), differ
+
+    lm_ids, insp_ids = set(ours) - judged, set(ours)
+    lm_agree, lm_differ = agreement(lm, lm_ids)
+    insp_agree, insp_differ = agreement(insp, insp_ids)
+    print(f"agreement with benchmint eval: lm-eval {lm_agree:.3f} on {len(lm_ids)} "
+          f"({len(judged & set(ours))} judged open answers left out), inspect {insp_agree:.3f} on {len(insp_ids)}; "
+          f"benchmint accuracy {sum(ours.values()) / len(ours):.3f}; "
+          f"lm-eval group exact_match {res['results'][group]['exact_match,extract']:.3f}")
+    assert lm_agree >= 0.95, lm_differ
+    assert insp_agree >= 0.95, insp_differ
