@@ -80,7 +80,28 @@ class StandInConfig:
     replay: dict[str, bytes] = field(default_factory=dict)  # model name -> its recorded good reply (not forwarded)
 
 
-class EndpointStandIn:
+class HttpStandIn:
+    """A stand-in's threaded HTTP server on 127.0.0.1: a context manager, `url` its /v1 base."""
+
+    def _listen(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):  # noqa: ANN204 - the stand-in itself
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+class EndpointStandIn(HttpStandIn):
     def __init__(self, upstream: str | None = None, config: StandInConfig | None = None,
                  script: list[str] | None = None, recording: dict[str, bytes] | None = None):
         self.upstream = upstream.rstrip("/") if upstream else None
@@ -119,22 +140,7 @@ class EndpointStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    # -- lifecycle
-    def __enter__(self) -> "EndpointStandIn":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self._listen(Handler)
 
     # -- what was served
     def served(self) -> Counter:

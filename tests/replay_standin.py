@@ -19,7 +19,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.endpoint_standin import HttpStandIn
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Replay:
     verdict: bool | None = None  # open: benchmint's judge verdict (None: not judged, or no verdict)
 
 
-class ReplayStandIn:
+class ReplayStandIn(HttpStandIn):
     def __init__(self, replays: dict[str, Replay]):
         self.replays = replays  # by question text
         self.asked: list[str] = []  # question texts asked, in order ("grader:" before a grader's)
@@ -56,22 +58,8 @@ class ReplayStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._listen(Handler)
         self._lock = threading.Lock()
-
-    def __enter__(self) -> "ReplayStandIn":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     def text_for(self, prompt: str) -> str:
         grader = re.search(r"^Question: (.*)\nReference answer:", prompt, re.M)
