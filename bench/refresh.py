@@ -23,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+from benchmint.release import versions  # noqa: E402
+
 EMPTY = ("import os\n"
          "for k, v in {'DO_NOT_TRACK': '1', 'PREFECT_SERVER_ANALYTICS_ENABLED': 'false',"
          " 'PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS': '120'}.items(): os.environ.setdefault(k, v)\n"
@@ -50,7 +53,7 @@ def main() -> None:
                            cwd=ROOT, env=env)
         if r.returncode != 0:
             sys.exit(r.returncode)
-    before = sorted(p.name for p in bench_dir.glob("v*"))
+    before = versions(bench_dir)
     empty, refresh = [], []
     for _ in range(args.repeats):
         t, r = timed([str(BIN / "python"), "-c", EMPTY], env)
@@ -60,7 +63,7 @@ def main() -> None:
         assert r.returncode == 0, r.stderr[-2000:]
         assert "unchanged" in r.stdout, r.stdout
         refresh.append(t)
-    after = sorted(p.name for p in bench_dir.glob("v*"))
+    after = versions(bench_dir)
     calls = json.loads((bench_dir / "latest" / "manifest.json").read_text())["token_usage"]
     e, f = statistics.median(empty), statistics.median(refresh)
     print(f"empty Prefect flow run: median {e:.2f}s {[round(x, 2) for x in empty]}")

@@ -11,6 +11,7 @@ import pytest
 
 from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
+from benchmint.release import versions
 from benchmint.runlock import run_lock
 
 pytestmark = pytest.mark.slow  # end-to-end on the default model
@@ -52,7 +53,7 @@ def test_unchanged_sources_publish_nothing_and_call_no_model(bench):
     summary = refresh_benchmark(cfg.model_dump(mode="json"))
     assert summary["release"] is None and summary["refreshed_from"] == "v1" and "unchanged" in summary["message"]
     assert summary["token_usage"] == {}  # no model was even started
-    assert sorted(p.name for p in bench_dir.glob("v*")) == ["v1"]
+    assert versions(bench_dir) == ["v1"]  # (views/ holds the review pages, not a version)
 
 
 def test_added_then_removed_document(bench):
