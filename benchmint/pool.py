@@ -71,11 +71,13 @@ class ModelPool:
         return self.clients[role]
 
     def close(self) -> None:
-        for client in self.clients.values():
-            client.close()
+        # the servers first: closing a client waits for a reply another thread is still reading (a long
+        # generation, on Ctrl-C), and a stopped server ends that read at once
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        for client in self.clients.values():
+            client.close()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
