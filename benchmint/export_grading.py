@@ -39,7 +39,10 @@ def token_f1(reply: str, gold: str) -> float:
     if not p or not g:
         return float(p == g)
     common = sum((Counter(p) & Counter(g)).values())
-    return 0.0 if common == 0 else 2 * common / (len(p) + len(g))
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
 
 
 def unit_info(unit: str) -> tuple | None:

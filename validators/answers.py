@@ -4,40 +4,16 @@ a true/false reply."""
 from __future__ import annotations
 
 import re
-import string
-from collections import Counter
 
+from benchmint.export_grading import as_bool, exact_match, normalize, token_f1  # noqa: F401 - this module's API
 from benchmint.records import LETTERS
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation + "‘’“”–—")
-
-
-def normalize_answer(s: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces (SQuAD's answer normalization)."""
-    s = s.lower().translate(_PUNCT)
-    return " ".join(_ARTICLES.sub(" ", s).split())
-
-
-def token_f1(pred: str, gold: str) -> float:
-    p, g = normalize_answer(pred).split(), normalize_answer(gold).split()
-    if not p or not g:
-        return float(p == g)
-    common = sum((Counter(p) & Counter(g)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
-def exact_match(pred: str, gold: str) -> bool:
-    p, g = normalize_answer(pred), normalize_answer(gold)
-    if not g:
-        return False
-    if p == g:
-        return True
-    # the gold phrase inside a short reply ("It is 42 days." for "42 days"), as whole words
-    return len(p.split()) <= len(g.split()) + 6 and re.search(rf"(?<!\w){re.escape(g)}(?!\w)", p) is not None
+# one reading of a reply for benchmint and the evaluation tools its releases export to: the stdlib-only module
+# an export copies into the release
+normalize_answer = normalize
+"""Lower case, no punctuation, no articles, single spaces (SQuAD's answer normalization)."""
+parse_bool = as_bool
+"""A true/false reply's truth value (None: neither)."""
 
 
 def extract_letter(reply: str, choices: list[str]) -> int | None:
@@ -57,15 +33,3 @@ def extract_letter(reply: str, choices: list[str]) -> int | None:
         return hits[0]
     hits = [i for i, c in enumerate(choices) if len(normalize_answer(c)) > 3 and normalize_answer(c) in norm]
     return hits[0] if len(hits) == 1 else None
-
-
-def parse_bool(reply: str) -> bool | None:
-    w = normalize_answer(reply).split()
-    if not w:
-        return None
-    if w[0] in {"true", "yes", "correct", "right", "t"}:
-        return True
-    if w[0] in {"false", "no", "incorrect", "wrong", "f", "not"}:
-        return False
-    m = re.search(r"\b(true|false)\b", " ".join(w))
-    return None if m is None else m.group(1) == "true"
