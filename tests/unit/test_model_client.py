@@ -5,8 +5,7 @@ references and the public config."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec, parse_model_ref
 from benchmint.response_cache import ResponseCache
 from benchmint.usage import UsageBook
+from tests.endpoint_standin import HttpStandIn
 from tests.fixtures import MESSAGES, Fact
 
 
@@ -45,7 +45,7 @@ def _completion(content: str) -> dict:
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
 
 
-class ScriptedEndpoint:
+class ScriptedEndpoint(HttpStandIn):
     """A stand-in for a remote, paid OpenAI-compatible API that misbehaves on cue."""
 
     def __init__(self, script: list[tuple[int, str]]):
@@ -68,19 +68,7 @@ class ScriptedEndpoint:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self._listen(Handler)
 
 
 def _client(url: str, tmp_path: Path, **kw) -> ModelClient:
