@@ -32,9 +32,14 @@ def card_metadata(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str
     """The card's YAML header, as a mapping (keys in the order written)."""
     languages = detect_languages(f"{r.get('question', '')}\n{r.get('answer', '')}" for r in rows)
     tasks = ["question-answering", *(["multiple-choice"] if {"mcq", "tf"} & set(kinds) else [])]
-    configs = [{"config_name": "all", "default": True,
+    # `datasets` caches a local folder's config under a hash of the config's fields, not of the files, so two
+    # releases both named v1 (or `latest` after a refresh) would share one cache entry: the content hash in a
+    # field it hashes gives each content its own.
+    about = f"{m['name']} {m['version']}, content {m.get('content_hash', '')}"
+    configs = [{"config_name": "all", "default": True, "description": about,
                 "data_files": [{"split": "test", "path": "questions.parquet"}]}]
-    configs += [{"config_name": k, "data_files": [{"split": "test", "path": f"{k}.parquet"}]} for k in kinds]
+    configs += [{"config_name": k, "description": about, "data_files": [{"split": "test", "path": f"{k}.parquet"}]}
+                for k in kinds]
     return {
         "license": (m.get("config") or {}).get("license") or "other",
         "language": languages,

@@ -63,3 +63,20 @@ def test_a_failed_write_leaves_no_trace(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         release.publish(tmp_path, "bench", [release_question(2)], [], {}, {})
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [".lock", "latest", "v1"]
+
+
+def test_load_dataset_never_returns_another_releases_cached_rows(tmp_path):
+    """`datasets` caches a local config by the card's config entry: two releases named v1, and `latest`
+    before and after a refresh, must each read their own rows."""
+    cache = str(tmp_path / "hf-cache")
+    one = release.publish(tmp_path / "a", "bench", [release_question(1)], [], {}, {"d": "Doc"})
+    three = release.publish(tmp_path / "b", "bench", [release_question(i) for i in (1, 2, 3)], [], {}, {"d": "Doc"})
+    assert one.name == three.name == "v1"
+    assert datasets.load_dataset(str(one), "all", split="test", cache_dir=cache).num_rows == 1
+    assert datasets.load_dataset(str(three), "all", split="test", cache_dir=cache).num_rows == 3
+
+    latest = tmp_path / "a" / "bench" / "latest"
+    assert datasets.load_dataset(str(latest), "all", split="test", cache_dir=cache).num_rows == 1
+    release.publish(tmp_path / "a", "bench", [release_question(i) for i in (4, 5)], [], {}, {"d": "Doc"})
+    refreshed = datasets.load_dataset(str(latest), "all", split="test", cache_dir=cache)
+    assert refreshed["id"] == list(pd.read_parquet(latest / "questions.parquet")["id"]) and refreshed.num_rows == 2
