@@ -135,3 +135,20 @@ class Browser:
                             "return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+
+
+def check_review_page(binary: str, release: Path, sections: tuple[str, ...]) -> None:
+    """The page a build wrote for `release` (outputs/NAME/views/vN.html) loads with no console error, links
+    every one of `sections` from its nav, shows each with content, and holds one card per published question."""
+    page = release.parent / "views" / f"{release.name}.html"
+    assert page.is_file(), f"the build wrote no review page at {page}"
+    questions = sum(1 for line in (release / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line)
+    with Browser(binary) as b:
+        b.goto(page.as_uri())
+        linked = b.evaluate("[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href').slice(1))")
+        assert set(sections) <= set(linked), f"nav links {linked}, expected {sections}"
+        for section in linked:
+            height = b.evaluate(f"document.getElementById('{section}').getBoundingClientRect().height")
+            assert height > 20, f"section #{section} is empty ({height}px)"
+        assert b.evaluate("document.querySelectorAll('#questions [data-row]').length") == questions
+        assert b.errors == []

@@ -123,3 +123,13 @@ def test_eval_cli(adaptive, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "benchmint.cli", "eval", str(tmp_path), "--model", SMOL],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert bad.returncode == 2 and "not a benchmint release" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_review_page_of_an_adaptive_build_renders_every_section(adaptive):
+    from tests.browser import check_review_page, chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    check_review_page(binary, adaptive[1], ("questions", "rejected", "rounds", "sources"))
+

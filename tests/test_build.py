@@ -214,3 +214,13 @@ def test_models_lists_the_embedded_models(tmp_path):
     r = _cli("models", cwd=REPO)
     assert r.returncode == 0
     assert "local:qwen2.5-coder-1.5b" in r.stdout and "local:smollm2-135m" in r.stdout
+
+
+def test_the_review_page_of_a_real_build_renders_every_section(built):
+    from tests.browser import check_review_page, chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    check_review_page(binary, Path(built[2]["release"]), ("questions", "rejected", "rounds", "sources"))
+
