@@ -6,7 +6,7 @@ BENCHMINT_LLAMA_SERVER at no file, which is the fallback a machine without the b
 Each build gets a fresh response cache (the joined model files are shared), so every model call is
 real; the ephemeral Prefect API, as `make run` has.
 
-    .venv/bin/python bench/server_builds.py [--servers new,old] [--questions 12] [--docs examples/docs]
+    .venv/bin/python bench/server_builds.py [--servers new,old] [--questions 12] [--docs examples/docs] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -57,11 +57,14 @@ def main() -> None:
     ap.add_argument("--servers", default="new,old")
     ap.add_argument("--questions", type=int, default=12)
     ap.add_argument("--docs", type=Path, default=ROOT / "examples" / "docs")
+    ap.add_argument("--keep", type=Path, help="build here and keep the releases (for `bench/estimate.py compare`)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="server-builds-") as tmp:
+        work = args.keep.resolve() if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for server in args.servers.split(","):
-            rows.append(one_build(server, args.questions, args.docs.resolve(), Path(tmp)))
+            rows.append(one_build(server, args.questions, args.docs.resolve(), work))
             print(json.dumps(rows[-1]), flush=True)
     ok = [r for r in rows if "accepted_per_hour" in r]
     if len(ok) == 2 and ok[1]["accepted_per_hour"]:
