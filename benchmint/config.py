@@ -263,8 +263,10 @@ class BuildConfig(Record):
         return cache_root(self.cache_dir)
 
     def public_dict(self) -> dict[str, Any]:
-        """The config as it may be written to a manifest: secrets removed."""
-        return redact(self.model_dump(mode="json"))
+        """The config as it may be written to a manifest: secrets removed. The default runner (threads) is left
+        out: where the steps ran decides nothing in a release, and a thread build's manifest stays as it was."""
+        exclude = {"runner"} if self.runner == RunnerConfig() else None
+        return redact(self.model_dump(mode="json", exclude=exclude))
 
     def model_specs(self) -> list[ModelSpec]:
         """Every model the config names, in every role."""

@@ -62,7 +62,8 @@ def test_a_dask_build_publishes_the_release_the_thread_build_publishes(prefect_h
 
     assert shape(m_dask["rounds"]) == shape(m_thread["rounds"])
     assert m_dask["stopped_because"] == m_thread["stopped_because"]
-    assert m_dask["config"]["runner"]["kind"] == "dask" and m_thread["config"]["runner"]["kind"] == "thread"
+    assert m_dask["config"]["runner"] == {"kind": "dask", "address": None, "workers": 2}
+    assert "runner" not in m_thread["config"]  # the default runner: a thread build's manifest as it was
 
     # the workers' calls are in the flow's usage; the thread build found every reply they kept, under the same keys
     gd, gt = m_dask["token_usage"]["generator"], m_thread["token_usage"]["generator"]
@@ -81,3 +82,32 @@ def test_a_dask_build_publishes_the_release_the_thread_build_publishes(prefect_h
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not any(_alive(p) for p in pids)
+
+
+def test_a_dask_config_picks_the_dask_runner_and_the_flows_copy_keeps_its_guards(monkeypatch):
+    """No flow run: the runner a config asks for, and the copy `with_options` makes of a SecretSafeFlow (the
+    one a Dask build runs) still stashes and redacts a secret URL before Prefect stores the parameters."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.build import build_benchmark
+    from flows.runner import runner_for
+    from flows.secret_safe import SecretSafeFlow
+
+    base = {"name": "b", "sources": ["docs"], "models": {"generator": {"model": "local:smollm2-135m",
+                                                                       "max_concurrency": 7}}}
+    local = runner_for({"config": {**base, "runner": {"kind": "dask", "workers": 3}}})
+    assert isinstance(local, DaskTaskRunner) and local.address is None
+    assert local.cluster_kwargs == {"n_workers": 3, "processes": True, "threads_per_worker": 3,
+                                    "dashboard_address": None}
+    remote = runner_for({"config": {**base, "runner": {"kind": "dask", "address": "tcp://10.0.0.5:8786"}}})
+    assert remote.address == "tcp://10.0.0.5:8786" and not remote.cluster_kwargs
+    assert runner_for({"config": base}) is None and runner_for({"config": {"name": "b"}}) is None
+
+    copy = build_benchmark.with_options(task_runner=local)
+    assert isinstance(copy, SecretSafeFlow) and copy.task_runner is local and copy.name == "build-benchmark"
+    assert copy.runner_for is build_benchmark.runner_for
+    raw = "https://user:pw-4417@api.example.invalid/v1?api_key=sk-inline-3390"
+    params = copy.safe_parameters({"config": {**base, "models": {"generator": {"model": "m", "base_url": raw}}},
+                                   "wait_s": 0.0})
+    stored = json.dumps(copy.serialize_parameters(params))
+    assert "pw-4417" not in stored and "sk-inline-3390" not in stored and "REDACTED" in stored

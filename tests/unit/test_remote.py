@@ -22,6 +22,7 @@ from benchmint.errors import ConfigError, EndpointDown
 from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec
 from benchmint.pool import ModelPool
+from benchmint.records import Chunk, Document
 from benchmint.remote import ClientSpec, client_for
 from benchmint.response_cache import ResponseCache
 from benchmint.usage import StepUsage, UsageBook
@@ -34,7 +35,6 @@ from pipeline.rounds import RoundLoop
 from pipeline.steps import as_generation_steps
 from pipeline.wiring import BySpec, Direct, generate_from_spec
 from tests.endpoint_standin import HttpStandIn
-from tests.unit.test_pipeline import chunk, doc
 from validators.base import Context
 from validators.chain import ValidatorChain
 
@@ -42,6 +42,15 @@ PUMP = "The Orrin-7 pump delivers 340 litres per minute at full speed and 12 lit
 GOOD = json.dumps({"questions": [{"citations": ["The Orrin-7 pump delivers 340 litres per minute"],
                                   "question": "How many litres per minute does the Orrin-7 pump deliver at full speed?",
                                   "answer": "340 litres per minute", "difficulty": 2}]})
+
+
+def doc(i: str, text: str) -> Document:
+    return Document(id=i, title=f"Doc {i}", source=f"{i}.md", text=text, format="md")
+
+
+def chunk(d: Document, index: int = 0) -> Chunk:
+    return Chunk(id=f"{d.id}-c{index}", document_id=d.id, index=index, start=0, end=len(d.text), text=d.text,
+                 n_tokens=20)
 
 
 class Endpoint(HttpStandIn):
@@ -97,6 +106,7 @@ def test_the_runner_section_defaults_to_threads_and_takes_a_scheduler_or_a_local
     assert load_config(_write(tmp_path, ""), {"runner": "dask"}).runner.address is None
     public = load_config(_write(tmp_path, ""), flags).public_dict()
     assert public["runner"] == {"kind": "dask", "address": "tcp://sched:8786", "workers": 2}
+    assert "runner" not in load_config(_write(tmp_path, ""), {}).public_dict()  # the default: manifests as before
 
 
 @pytest.mark.parametrize("text,flags,message", [
