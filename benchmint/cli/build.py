@@ -135,7 +135,7 @@ def _print_summary(s: dict) -> None:
         t.add_row(f"tokens ({role})", f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion, "
                                       f"{u['calls']} calls, {u['cache_hits']} cached{role_money(u, s.get('cost', {}))}")
     if s.get("workers"):
-        t.add_row("generated on", ", ".join(f"{w} ({n} steps)" for w, n in s["workers"].items()))
+        t.add_row("generated on", ", ".join(f"{w} ({n} step{'s' * (n != 1)})" for w, n in s["workers"].items()))
     if s["token_usage"] and total_text(s.get("cost", {})):
         t.add_row("cost", total_text(s["cost"]))
     out.print(t)
