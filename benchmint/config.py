@@ -150,6 +150,37 @@ class ScheduleConfig(Record):
     timezone: str = "UTC"
 
 
+class RunnerConfig(Record):
+    """Where a build's generation steps run (flows/runner.py). Validation, publishing and the rest stay in the
+    flow's process."""
+
+    kind: Literal["thread", "dask"] = "thread"
+    """thread: on a thread pool in the flow's process. dask: each step is a task on a Dask cluster's worker
+    processes, which reach the models by URL (an embedded `local:` model is served once, by the flow's process)."""
+    address: str | None = None
+    """A Dask scheduler to use (tcp://HOST:PORT); its workers must reach the model endpoints, read the keys'
+    variables and see cache_dir. None: a LocalCluster of `workers` worker processes on this machine, started for
+    the run and stopped after it."""
+    workers: int = Field(default=2, ge=1)
+    """The LocalCluster's worker processes (kind dask, no address)."""
+
+    @field_validator("address")
+    @classmethod
+    def _address_ok(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"tcp://[^\s/]+:\d+", v.strip()):
+            raise ValueError(f"{v!r} is not a Dask scheduler address; write tcp://HOST:PORT")
+        return v.strip() if v is not None else v
+
+    @model_validator(mode="after")
+    def _address_for_dask(self) -> "RunnerConfig":
+        if self.address is not None and self.kind != "dask":
+            raise ValueError("address names a Dask scheduler: set kind: dask (--runner dask) or drop the address")
+        if self.address is not None and "workers" in self.model_fields_set:
+            raise ValueError("workers sizes the LocalCluster started when there is no address; a scheduler at an "
+                             "address runs the workers it has: drop one of the two")
+        return self
+
+
 class BuildConfig(Record):
     name: str
     sources: list[str] = Field(default_factory=list)
@@ -167,6 +198,7 @@ class BuildConfig(Record):
     adaptive: AdaptiveConfig = Field(default_factory=AdaptiveConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     loader: LoaderConfig = Field(default_factory=LoaderConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
     output_dir: str = "outputs"
     cache_dir: str | None = None
     # the response cache (cache_dir/responses) is pruned to this after each build or refresh, least recently
@@ -231,8 +263,10 @@ class BuildConfig(Record):
         return cache_root(self.cache_dir)
 
     def public_dict(self) -> dict[str, Any]:
-        """The config as it may be written to a manifest: secrets removed."""
-        return redact(self.model_dump(mode="json"))
+        """The config as it may be written to a manifest: secrets removed. The default runner (threads) is left
+        out: where the steps ran decides nothing in a release, and a thread build's manifest stays as it was."""
+        exclude = {"runner"} if self.runner == RunnerConfig() else None
+        return redact(self.model_dump(mode="json", exclude=exclude))
 
     def model_specs(self) -> list[ModelSpec]:
         """Every model the config names, in every role."""
@@ -296,6 +330,12 @@ def load_config(path: str | Path | None, overrides: dict[str, Any]) -> BuildConf
             data.setdefault("adaptive", {})[key] = value
         elif key == "band":
             data.setdefault("difficulty", {})["band"] = value
+        elif key in ("runner", "dask_address", "dask_workers"):
+            runner = data.get("runner") if isinstance(data.get("runner"), dict) else {}
+            field = {"runner": "kind", "dask_address": "address", "dask_workers": "workers"}[key]
+            data["runner"] = {**runner, field: value}
+            if key != "runner" and overrides.get("runner") is None:
+                data["runner"]["kind"] = "dask"  # --dask-address or --dask-workers alone means a Dask build
         else:
             data[key] = value
     if not data.get("name") and (data.get("sources") or data.get("feeds")):

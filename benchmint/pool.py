@@ -12,7 +12,7 @@ from benchmint.local_server import LocalServer, resolve_local_gguf
 from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url
-from benchmint.usage import UsageBook
+from benchmint.usage import StepUsage, UsageBook
 
 
 class ModelPool:
@@ -38,6 +38,17 @@ class ModelPool:
         for ep in self.endpoints.values():
             if ep.open:
                 raise ep.down()
+
+    def absorb(self, step: StepUsage) -> None:
+        """A step run in another process: its usage into this pool's book, and its breaker events onto the
+        breaker of its endpoint here (the one `check` reads)."""
+        self.usage.merge(step)
+        endpoint = self.endpoints.get(step.endpoint)
+        for event in step.breaker if endpoint is not None else ():
+            if event:
+                endpoint.failed(event)
+            else:
+                endpoint.succeeded()
 
     def faults(self) -> dict[str, object]:
         return self.usage.faults()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass
@@ -19,6 +21,27 @@ class RoleUsage:
     repairs: int = 0
     failures: int = 0
     seconds: float = 0.0
+
+
+class StepUsage(BaseModel):
+    """What one step run in another process (a Dask worker) spent and saw, sent back with its outcome and merged
+    into the flow's book (`UsageBook.merge`, `ModelPool.absorb`), so the manifest's usage and faults, the budget
+    stops and the circuit breaker count it as if the step had run in the flow's process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: dict[str, dict[str, int | float]] = Field(default_factory=dict)
+    """RoleUsage counters by role (calls, cache_hits, tokens, seconds, ...)."""
+    replies: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Unusable replies by role and fault kind."""
+    steps: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Failed steps by role and the fault kind that ended them."""
+    endpoint: str = ""
+    """The endpoint the calls went to, as shown (redacted): whose circuit breaker `breaker` is for."""
+    breaker: list[str] = Field(default_factory=list)
+    """The breaker's events in order: "" a step that got a usable reply, else why one failed."""
+    worker: str = ""
+    """Where the step ran: host:pid."""
 
 
 @dataclass
@@ -69,3 +92,20 @@ class UsageBook:
                     "by_role": {r: {"replies": dict(sorted(self.replies.get(r, Counter()).items())),
                                     "failed_steps": dict(sorted(self.steps.get(r, Counter()).items()))}
                                 for r in roles}}
+
+    def snapshot(self) -> StepUsage:
+        """The book as a StepUsage (no breaker events, no worker)."""
+        with self._lock:
+            return StepUsage(roles={r: {f.name: getattr(u, f.name) for f in fields(u) if getattr(u, f.name)}
+                                    for r, u in self.roles.items()},
+                             replies={r: dict(c) for r, c in self.replies.items()},
+                             steps={r: dict(c) for r, c in self.steps.items()})
+
+    def merge(self, other: StepUsage) -> None:
+        """Add what `other` counted to this book."""
+        for role, delta in other.roles.items():
+            self.add(role, **delta)
+        with self._lock:
+            for mine, theirs in ((self.replies, other.replies), (self.steps, other.steps)):
+                for role, kinds in theirs.items():
+                    mine.setdefault(role, Counter()).update(kinds)

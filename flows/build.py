@@ -16,6 +16,7 @@ from benchmint.config import BuildConfig
 from benchmint.records import Document, SkippedSource
 from benchmint.release import versions
 from benchmint.runlock import run_lock
+from flows.runner import on_dask, runner_for, start_workers
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import PrefectWiring
 from pipeline import build
@@ -27,11 +28,19 @@ def load_all(cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
 
 
 def run_build(cfg: BuildConfig, **kw: Any) -> dict[str, Any]:
-    """The core's build run inside the running flow (a refresh passes what it read and keeps; see BuildRun)."""
-    return build.BuildRun(cfg, PrefectWiring(), log=get_run_logger(), **kw).run().as_dict()
+    """The core's build run inside the running flow (a refresh passes what it read and keeps; see BuildRun).
+    On a Dask task runner the generation steps go to its workers."""
+    log = get_run_logger()
+    remote = on_dask()
+    if cfg.runner.kind == "dask" and not remote:
+        log.warning("runner.kind is dask, but this run was started without its Dask task runner (a deployment's "
+                    "run): its generation steps run on threads in this process")
+    if remote:
+        start_workers()
+    return build.BuildRun(cfg, PrefectWiring(remote=remote), log=log, **kw).run().as_dict()
 
 
-@secret_safe_flow(safe_config_params, name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
+@secret_safe_flow(safe_config_params, runner_for, name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)
 def build_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, Any]:
     """Run the whole pipeline once and publish the next version. Returns a summary.
 

@@ -33,13 +33,15 @@ from benchmint import progress
 from benchmint.names import bench_dir_inside
 from benchmint.runlock import run_lock
 from flows.build import load_all, run_build
+from flows.runner import runner_for
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import report_summary
 from pipeline.records import BuildSummary
 from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
 
 
-@secret_safe_flow(safe_config_params, name="refresh-benchmark", flow_run_name="refresh-{config[name]}", log_prints=True)
+@secret_safe_flow(safe_config_params, runner_for, name="refresh-benchmark", flow_run_name="refresh-{config[name]}",
+                  log_prints=True)
 def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, Any]:
     """Refresh benchmark `config['name']`; returns a summary (with `release` None when unchanged)."""
     cfg = secured(config)

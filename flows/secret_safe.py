@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from prefect import Flow
+from prefect.task_runners import TaskRunner
 from prefect.utilities.callables import get_call_parameters
 
 from benchmint.config import BuildConfig
@@ -29,10 +30,11 @@ Params = dict[str, Any]
 
 class SecretSafeFlow(Flow):
     """A flow whose parameters are made safe (`safe_parameters`) before Prefect sees them.
-    An error whose message echoes a secret leaves the flow scrubbed. (`with_options` gives a plain
-    Flow: call this one.)"""
+    An error whose message echoes a secret leaves the flow scrubbed. `runner_for` (optional) names
+    the task runner the parameters ask for (a Dask build's config): a call runs on it."""
 
-    def __init__(self, fn: Callable[..., Any], safe_parameters: Callable[[Params], Params], **kwargs: Any):
+    def __init__(self, fn: Callable[..., Any], safe_parameters: Callable[[Params], Params],
+                 runner_for: Callable[[Params], TaskRunner | None] | None = None, **kwargs: Any):
         @functools.wraps(fn)
         def run(*args: Any, **kw: Any) -> Any:
             with scrubbing_errors():  # Prefect keeps a failed run's message in its database
@@ -40,10 +42,21 @@ class SecretSafeFlow(Flow):
 
         super().__init__(fn=run, **kwargs)
         self.safe_parameters = safe_parameters
+        self.runner_for = runner_for
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         params = self.safe_parameters(get_call_parameters(self.fn, args, kwargs))
+        runner = self.runner_for(params) if self.runner_for is not None else None
+        if runner is not None and type(runner) is not type(self.task_runner):
+            return self.with_options(task_runner=runner)(**params, return_state=return_state, wait_for=wait_for)
         return super().__call__(**params, return_state=return_state, wait_for=wait_for)
+
+    def with_options(self, **kwargs: Any) -> "SecretSafeFlow":
+        # Prefect's copy is a plain Flow, which would store raw parameters: the copy keeps this class's guards
+        new = super().with_options(**kwargs)
+        new.__class__ = type(self)
+        new.safe_parameters, new.runner_for = self.safe_parameters, self.runner_for
+        return new
 
     def serialize_parameters(self, parameters: Params) -> Params:
         return redact(super().serialize_parameters(parameters))
@@ -52,9 +65,11 @@ class SecretSafeFlow(Flow):
         return super().serve(*args, parameters=self.safe_parameters(parameters) if parameters else None, **kwargs)
 
 
-def secret_safe_flow(safe_parameters: Callable[[Params], Params], **flow_kwargs: Any) -> Callable[..., SecretSafeFlow]:
+def secret_safe_flow(safe_parameters: Callable[[Params], Params],
+                     runner_for: Callable[[Params], TaskRunner | None] | None = None,
+                     **flow_kwargs: Any) -> Callable[..., SecretSafeFlow]:
     """`@flow(...)` for a SecretSafeFlow."""
-    return lambda fn: SecretSafeFlow(fn, safe_parameters, **flow_kwargs)
+    return lambda fn: SecretSafeFlow(fn, safe_parameters, runner_for, **flow_kwargs)
 
 
 def safe_config_params(params: Params) -> Params:

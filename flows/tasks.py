@@ -25,12 +25,13 @@ from benchmint.names import escape_undecodable
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
+from generators.spec import GeneratorSpec, spec_of
 from pipeline import refresh
 from pipeline.names import slug
 from pipeline.records import BuildSummary, StepOutcome
 from pipeline.report import summary_markdown
 from pipeline.steps import step_name
-from pipeline.wiring import Direct, generate_step, plan_round
+from pipeline.wiring import Direct, generate_from_spec, generate_step, plan_round
 from validators.base import Context
 from validators.chain import ValidatorChain
 
@@ -62,6 +63,13 @@ def chunk_task(docs: list[Document], max_tokens: int, overlap: int) -> list[Chun
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=transient)
 def generate_task(generator: Generator, step: GenerationStep) -> StepOutcome:
     return generate_step(generator, step)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=transient)
+def generate_on_worker_task(spec: GeneratorSpec, step: GenerationStep) -> StepOutcome:
+    """A generation step on a Dask worker: the generator built from its spec (no live client crosses
+    processes), the step's usage back with its outcome."""
+    return generate_from_spec(spec, step)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -96,10 +104,12 @@ def report_summary(summary: BuildSummary, headline: str) -> None:
 
 class PrefectWiring:
     """The core's steps as Prefect tasks (generation steps named by round, document and chunk), its
-    reports as artifacts."""
+    reports as artifacts. `remote`: generation steps are submitted to the flow's task runner (a Dask
+    cluster's workers) as specs; every other task runs in the flow's process."""
 
-    def __init__(self) -> None:
+    def __init__(self, remote: bool = False) -> None:
         self._progress_id: Any = None
+        self.remote = remote
 
     def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
         return load_sources_task(cfg)
@@ -111,6 +121,9 @@ class PrefectWiring:
         return chunk_task(docs, max_tokens, overlap)
 
     def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
+        if self.remote:
+            named = generate_on_worker_task.with_options(task_run_name=step_name(step))
+            return named.submit(spec_of(generator), step).result()
         return generate_task.with_options(task_run_name=step_name(step))(generator, step)
 
     def validate(self, chain: ValidatorChain, candidates: list[Question],

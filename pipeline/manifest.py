@@ -99,4 +99,4 @@ def build_summary(run: RunFacts, kind: str, accepted: list[Question], rejected: 
         added=added,
         kept=kept, retired=[RetiredEntry(id=q.id, question=q.question, reason=q.retired_reason) for q in retired],
         rounds=[r.brief() for r in run.gen.rounds], missing=run.models.missing, stopped_because=run.gen.stop,
-        faults=run.models.faults["replies"])
+        faults=run.models.faults["replies"], workers=dict(sorted(run.gen.workers.items())) or None)

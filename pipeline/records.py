@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from benchmint.records import Question
+from benchmint.usage import StepUsage
 
 
 class Rec(BaseModel):
@@ -25,6 +26,9 @@ class StepOutcome(Rec):
     """The candidate questions the step wrote (not validated yet)."""
     error: dict[str, str] | None = None
     """A reply that was not usable: {"error": one line, "kind": the fault kind}; None when the step worked."""
+    usage: StepUsage | None = None
+    """A step run in another process: what it spent and where it ran (the rounds merge it into the flow's
+    book); None when it ran in the flow's process, whose book counted it already."""
 
 
 class RoundRecord(Rec):
@@ -191,10 +195,13 @@ class BuildSummary(Rec):
     """Faulty replies per kind."""
     timing: dict[str, float] | None = None
     """Seconds: total_s and model_s."""
+    workers: dict[str, int] | None = None
+    """Generation steps run in other processes (a Dask build), by host:pid; None when every step ran in the
+    flow's process."""
 
     def as_dict(self) -> dict[str, Any]:
         out = self.model_dump()
-        for key in ("version", "view", "refreshed_from", "message", "faults", "timing"):
+        for key in ("version", "view", "refreshed_from", "message", "faults", "timing", "workers"):
             if out[key] is None:
                 del out[key]
         return out

@@ -50,6 +50,7 @@ class Generation:
     prompts: dict[str, str] = field(default_factory=dict)
     rounds: list[RoundRecord] = field(default_factory=list)
     stop: str = ""
+    workers: Counter = field(default_factory=Counter)  # steps run in other processes, by host:pid
 
 
 class RoundLoop:
@@ -175,6 +176,9 @@ class RoundLoop:
             return self.wiring.generate(self.generator_for(step), step)
 
         def after(step: GenerationStep, outcome: StepOutcome) -> None:
+            if outcome.usage is not None:  # run in another process: its calls are not in the pool's book yet
+                self.pool.absorb(outcome.usage)
+                self.out.workers[outcome.usage.worker] += 1
             self.out.prompts.update(self.generator_for(step).prompt_versions(step))
             self.out.used.update(c.id for c in step.chunks)
             rnd.chunks += 1

@@ -11,11 +11,13 @@ from benchmint.config import BuildConfig
 from benchmint.errors import ModelFault, ModelOutputError
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from benchmint.release import publish
+from benchmint.remote import counted
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from corpora.feeds import load_feeds, parse_since
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
+from generators.spec import GeneratorSpec, generator_for, spec_of
 from pipeline import refresh
 from pipeline.records import BuildSummary, StepOutcome
 from validators.base import Context
@@ -28,6 +30,14 @@ def generate_step(generator: Generator, step: GenerationStep) -> StepOutcome:
         return StepOutcome(questions=generator.generate(step))
     except (ModelOutputError, ModelFault) as exc:
         return StepOutcome(error={"error": str(exc), "kind": exc.kind})
+
+
+def generate_from_spec(spec: GeneratorSpec, step: GenerationStep) -> StepOutcome:
+    """One step in a process other than the flow's (a Dask worker): this process's generator for the spec,
+    and the step's usage sent back with its outcome (the rounds merge it into the flow's book). An error that
+    ends the step (an unreachable endpoint) raises, as it does in the flow's process."""
+    outcome, usage = counted(spec.client, lambda: generate_step(generator_for(spec), step))
+    return outcome.model_copy(update={"usage": usage})
 
 
 def plan_round(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:
@@ -106,3 +116,11 @@ class Direct:
 
     def report(self, summary: BuildSummary, headline: str) -> None:
         pass
+
+
+class BySpec(Direct):
+    """Direct, with each generation step taken the way a Dask worker takes it (a spec in, the step's usage
+    back with its outcome), in this process: the remote path of the core, run and tested without Prefect."""
+
+    def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
+        return generate_from_spec(spec_of(generator), step)

@@ -48,13 +48,21 @@ def build(
         "--push-to-hub", help="Also publish the new version to this Hub dataset repo.")] = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
+    runner: Annotated[Optional[str], typer.Option(
+        "--runner", help="Where generation steps run: thread (default) or dask (Dask worker processes).")] = None,
+    dask_address: Annotated[Optional[str], typer.Option(
+        "--dask-address", help="A Dask scheduler, tcp://HOST:PORT (implies --runner dask; default: a LocalCluster).")
+    ] = None,
+    dask_workers: Annotated[Optional[int], typer.Option(
+        "--dask-workers", help="Worker processes of the LocalCluster (implies --runner dask; default 2).")] = None,
 ) -> None:
     """Build a benchmark from SOURCES and publish its next version."""
     try:
         cfg = load_config(config, {"name": name, "sources": sources or None, "model": model,
                                    "questions": questions, "output_dir": output_dir, "targets": targets,
                                    "judges": judges, "rounds": rounds, "band": band, "max_tokens": max_tokens,
-                                   "max_cost": max_cost, "feeds": feed or None, "since": since})
+                                   "max_cost": max_cost, "feeds": feed or None, "since": since,
+                                   "runner": runner, "dask_address": dask_address, "dask_workers": dask_workers})
         preflight(cfg)
         params = flow_params(cfg)
     except BenchmintError as exc:
@@ -126,6 +134,8 @@ def _print_summary(s: dict) -> None:
     for role, u in s["token_usage"].items():
         t.add_row(f"tokens ({role})", f"{u['prompt_tokens']} prompt + {u['completion_tokens']} completion, "
                                       f"{u['calls']} calls, {u['cache_hits']} cached{role_money(u, s.get('cost', {}))}")
+    if s.get("workers"):
+        t.add_row("generated on", ", ".join(f"{w} ({n} step{'s' * (n != 1)})" for w, n in s["workers"].items()))
     if s["token_usage"] and total_text(s.get("cost", {})):
         t.add_row("cost", total_text(s["cost"]))
     out.print(t)

@@ -1,0 +1,63 @@
+"""The task runner a build's config asks for (`runner:` in benchmint.config): Prefect's thread pool, or a
+Dask cluster (prefect-dask's DaskTaskRunner) whose worker processes run the generation steps.
+
+The build and refresh flows pick it when they are called (SecretSafeFlow's `runner_for`), so
+`benchmint build --runner dask` and `build_benchmark(config)` from Python both run on Dask. A deployment's
+run (`benchmint serve`, a work pool) is started by Prefect without that call: it runs on threads and says
+so (work pools are the next step of issue 14).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+from prefect.context import FlowRunContext
+from prefect.task_runners import TaskRunner
+
+from benchmint.config import BuildConfig
+from benchmint.errors import BenchmintError
+
+
+def dask_task_runner(cfg: BuildConfig) -> TaskRunner:
+    """A DaskTaskRunner on the scheduler at runner.address, or on a LocalCluster of runner.workers processes
+    started for the run (stopped when it ends)."""
+    from prefect_dask import DaskTaskRunner  # imports distributed: only for a Dask build
+
+    if cfg.runner.address:
+        return DaskTaskRunner(address=cfg.runner.address)
+    workers = cfg.runner.workers
+    # the flow sends at most the generator's max_concurrency steps at once: the cluster can run them all
+    threads = max(1, math.ceil(cfg.models.generator.max_concurrency / workers))
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+                          cluster_kwargs={"n_workers": workers, "processes": True, "threads_per_worker": threads,
+                                          "dashboard_address": None})
+
+
+def runner_for(params: dict[str, Any]) -> TaskRunner | None:
+    """The task runner a flow's `config` parameter asks for; None: the flow's own (threads). An invalid
+    config gets None: the flow reports it."""
+    try:
+        cfg = BuildConfig.model_validate(params.get("config"))
+    except (ValueError, BenchmintError):
+        return None
+    return dask_task_runner(cfg) if cfg.runner.kind == "dask" else None
+
+
+def on_dask() -> bool:
+    """Does the running flow send its tasks to a Dask cluster?"""
+    if "prefect_dask" not in sys.modules:  # never imported: no DaskTaskRunner can be running
+        return False
+    from prefect_dask import DaskTaskRunner
+
+    ctx = FlowRunContext.get()
+    return ctx is not None and isinstance(ctx.task_runner, DaskTaskRunner)
+
+
+def start_workers() -> None:
+    """Reach the scheduler (or start the LocalCluster) now, in the flow's own thread: the task runner does it
+    on first use, and a batch's first steps are submitted from several threads at once (each would start one)."""
+    ctx = FlowRunContext.get()
+    if ctx is not None:
+        ctx.task_runner.client  # noqa: B018 - the property connects
