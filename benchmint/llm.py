@@ -33,7 +33,6 @@ from benchmint.usage import UsageBook
 
 T = TypeVar("T", bound=BaseModel)
 
-# --------------------------------------------------------------------------- the client
 
 def extract_json(text: str) -> Any:
     """Parse a JSON object from a reply, tolerating code fences and surrounding prose."""

@@ -9,28 +9,23 @@ the variable `api_key_env` names, which the worker reads itself.
 
 A worker rebuilds one client per spec and reuses it for every step it runs (`client_for`, a small
 process-wide registry). The steps a worker runs at once share that client, so what each one spends is
-routed by its context to its own book (`counted`) and comes back as a StepUsage for the flow to merge.
+routed by its context to its own book (benchmint.step_books) and comes back for the flow to merge.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmint.breaker import Endpoint
 from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec, stash_model_ref
 from benchmint.records import Record
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url, stash
-from benchmint.usage import StepUsage, UsageBook
+from benchmint.step_books import ROUTED, StepEndpoint
 
 T = TypeVar("T")
 
@@ -61,7 +56,6 @@ class ClientSpec(Record):
         return redact_url(self.base_url)
 
 
-# --------------------------------------------------------------------------- one process's registry
 
 _MAX_SHARED = 32  # a long-lived worker serves many builds (a local server's port changes each time): bounded
 _shared: OrderedDict[str, Any] = OrderedDict()
@@ -92,67 +86,3 @@ def _open(spec: ClientSpec) -> ModelClient:
     cache = ResponseCache(Path(spec.cache)) if spec.cache else None
     return ModelClient(spec.spec, spec.role, ROUTED, cache, base_url=spec.base_url, identity=spec.identity,
                        endpoint=endpoint)
-
-
-# --------------------------------------------------------------------------- each step's own count
-
-
-@dataclass
-class _Step:
-    book: UsageBook = field(default_factory=UsageBook)
-    breaker: list[str] = field(default_factory=list)
-
-
-_step: ContextVar[_Step | None] = ContextVar("benchmint_remote_step", default=None)
-
-
-class StepBooks(UsageBook):
-    """The book of the clients this process shares between steps: each count goes to the book of the step
-    whose context made it (its own book when no step is counting)."""
-
-    def add(self, role: str, **delta: float) -> None:
-        step = _step.get()
-        (step.book if step is not None else super()).add(role, **delta)
-
-    def fault(self, role: str, kind: str) -> None:
-        step = _step.get()
-        (step.book if step is not None else super()).fault(role, kind)
-
-    def failed_step(self, role: str, kind: str) -> None:
-        step = _step.get()
-        (step.book if step is not None else super()).failed_step(role, kind)
-
-
-ROUTED = StepBooks()
-
-
-class StepEndpoint(Endpoint):
-    """An endpoint as a worker sees it: the Retry-After pause holds for every step of this process, but the
-    breaker never opens here (a long-lived worker would keep it open across builds); each step's success or
-    failure is recorded for the flow's breaker, which decides."""
-
-    def __init__(self, label: str):
-        super().__init__(label, max_consecutive_failures=0)
-
-    def succeeded(self) -> None:
-        super().succeeded()
-        if (step := _step.get()) is not None:
-            step.breaker.append("")
-
-    def failed(self, error: str) -> None:
-        super().failed(error)
-        if (step := _step.get()) is not None:
-            step.breaker.append(error or "failed")
-
-
-def counted(spec: ClientSpec, work: Callable[[], T]) -> tuple[T, StepUsage]:
-    """`work()` with every count of this process's clients it makes kept apart: its value, and what it spent."""
-    step = _Step()
-    token = _step.set(step)
-    try:
-        value = work()
-    finally:
-        _step.reset(token)
-    usage = step.book.snapshot().model_copy(update={"endpoint": spec.shown_url, "breaker": step.breaker,
-                                                    "worker": f"{socket.gethostname()}:{os.getpid()}"})
-    return value, usage

@@ -11,7 +11,7 @@ from benchmint.config import BuildConfig
 from benchmint.errors import ModelFault, ModelOutputError
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from benchmint.release import publish
-from benchmint.remote import counted
+from benchmint.step_books import counted
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from corpora.feeds import load_feeds, parse_since
@@ -36,7 +36,7 @@ def generate_from_spec(spec: GeneratorSpec, step: GenerationStep) -> StepOutcome
     """One step in a process other than the flow's (a Dask worker): this process's generator for the spec,
     and the step's usage sent back with its outcome (the rounds merge it into the flow's book). An error that
     ends the step (an unreachable endpoint) raises, as it does in the flow's process."""
-    outcome, usage = counted(spec.client, lambda: generate_step(generator_for(spec), step))
+    outcome, usage = counted(spec.client.shown_url, lambda: generate_step(generator_for(spec), step))
     return outcome.model_copy(update={"usage": usage})
 
 
