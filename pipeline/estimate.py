@@ -167,7 +167,7 @@ class Replay:
             msgs = self.single.messages(chunk, self.docs[chunk.document_id], kind)
         p = prompt_tokens(msgs, self.cpt("generator"))
         reply = spec.max_tokens if ceiling else min(spec.max_tokens, self.a.reply_tokens_per_question * n)
-        repair = 1.0 if ceiling else self.a.repair_rate
+        repair = 1.0 if ceiling else self.a.repair_rate_for(spec, kind)
         tally["generator"].add(1, p, reply)
         tally["generator"].add(repair, p + reply + REPAIR_NOTE_TOKENS, reply)
         self.validators(chunk, kind, n, tally, ceiling)
