@@ -17,7 +17,7 @@ UNIT_AFTER = re.compile(r"\s?(%|°\s?[cCfF]|[A-Za-zµ]+(?:-[A-Za-z]+)?(?:/[A-Za-
 WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
-LETTERS = "ABCD"
+LETTERS = "ABCDEFGHIJ"  # the letters of a multiple-choice question's choices, in order
 
 
 def normalize(s: str) -> str:

@@ -10,10 +10,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from benchmint.export_grading import LETTERS  # noqa: F401 - the choices' letters, also this module's API
+
 # the question kinds: defined here only; everything else imports them
 QuestionKind = Literal["open", "mcq", "numeric", "tf"]
 KINDS: tuple[str, ...] = get_args(QuestionKind)
-LETTERS = "ABCDEFGHIJ"
 
 
 class Record(BaseModel):

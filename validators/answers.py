@@ -3,10 +3,7 @@ a true/false reply."""
 
 from __future__ import annotations
 
-import re
-
-from benchmint.export_grading import as_bool, exact_match, normalize, token_f1  # noqa: F401 - this module's API
-from benchmint.records import LETTERS
+from benchmint.export_grading import LETTERS, as_bool, exact_match, normalize, picked_letter, token_f1  # noqa: F401
 
 # one reading of a reply for benchmint and the evaluation tools its releases export to: the stdlib-only module
 # an export copies into the release
@@ -17,19 +14,7 @@ parse_bool = as_bool
 
 
 def extract_letter(reply: str, choices: list[str]) -> int | None:
-    """The choice a reply picks: a letter (A, (b), 'Answer: C'), or the exact text of one choice."""
-    letters = LETTERS[: len(choices)]
-    text = reply.strip()
-    m = re.match(rf"^\W*([{letters}{letters.lower()}])(?:\W|$)", text)
-    rest = text[m.end(1):] if m else ""
-    if m and (not rest.strip(" .)]:") or rest[:1] in ".):]" or text.lstrip()[:1] in "(["):
-        return letters.index(m.group(1).upper())
-    m = re.search(rf"\b(?:answer|option|choice)\s*(?:is)?\s*:?\s*\(?([{letters}])\b", text, re.I)
-    if m:
-        return letters.index(m.group(1).upper())
-    norm = normalize_answer(text)
-    hits = [i for i, c in enumerate(choices) if normalize_answer(c) and normalize_answer(c) == norm]
-    if len(hits) == 1:
-        return hits[0]
-    hits = [i for i, c in enumerate(choices) if len(normalize_answer(c)) > 3 and normalize_answer(c) in norm]
-    return hits[0] if len(hits) == 1 else None
+    """The index of the choice a reply picks (export_grading.picked_letter: a letter, A, (b), 'Answer: C', or
+    the exact text of one choice); None when it picks none."""
+    pick = picked_letter(reply, choices)
+    return None if pick is None else LETTERS.index(pick)

@@ -22,10 +22,12 @@ NUMERIC = [  # (reply, gold, unit, tolerance)
     ("3.2 kilowatts", "3.2", "kW", 0.1), ("3200 W", "3.2", "kW", 0.1), ("32 kW", "3.2", "kW", 0.1),
     ("2017", "2017", "", 0), ("In 2019, 4,800 litres", "4800", "litres", 0.5), ("5 kg", "5", "litres", 0),
 ]
-LETTER = [("B", ["a", "b", "c", "d"]), ("(c) brine", ["river", "rain", "brine", "sea"]), ("Answer: D", list("wxyz")),
-          ("seawater", ["river water", "rain water", "seawater", "brine"]), ("A lot of things", list("wxyz")),
-          ("The answer is B.", list("wxyz")), ("I think it is rain water", ["river water", "rain water", "sea", "x"]),
-          ("", list("wxyz")), ("b.", list("wxyz"))]
+LETTER = [("B", ["a", "b", "c", "d"], "B"), ("(c) brine", ["river", "rain", "brine", "sea"], "C"),
+          ("Answer: D", list("wxyz"), "D"), ("seawater", ["river water", "rain water", "seawater", "brine"], "C"),
+          ("A lot of things", list("wxyz"), None), ("The answer is B.", list("wxyz"), "B"),
+          ("I think it is rain water", ["river water", "rain water", "sea", "x"], "B"), ("", list("wxyz"), None),
+          ("b.", list("wxyz"), "B"), ("F", list("uvwxyz"), "F"), ("Answer: (e)", list("vwxyz"), "E"),
+          ("E", list("wxyz"), None)]
 BOOL = ["True", "false.", "Yes, it is", "No", "It is true that", "Not really", "maybe", "", "T",
         "The statement is false"]
 OPEN = [("Skarvik", "Skarvik"), ("It was founded in Skarvik.", "Skarvik"), ("the Skarvik harbour", "Skarvik"),
@@ -49,9 +51,9 @@ def test_the_inspect_task_grades_as_benchmint_does(exported_task):
     for reply, gold, unit, tol in NUMERIC:
         ok = grade_numeric(reply, gold, unit, tol)[0]
         assert t.numeric_correct(reply, gold, unit, tol) == ok, (reply, gold, unit)
-    for reply, choices in LETTER:
-        ours = extract_letter(reply, choices)
-        assert t.picked_letter(reply, choices) == (None if ours is None else "ABCD"[ours]), reply
+    for reply, choices, letter in LETTER:
+        assert t.picked_letter(reply, choices) == letter, reply
+        assert extract_letter(reply, choices) == (None if letter is None else "ABCDEFGHIJ".index(letter)), reply
     for reply in BOOL:
         assert t.as_bool(reply) == parse_bool(reply), reply
     for reply, gold in OPEN:
