@@ -89,7 +89,9 @@ def plan_round_task(agent: AdaptiveAgent, questions: list[Question], cfg: BuildC
     return plan_round(agent, questions, cfg)
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+# log_prints off: datasets fingerprints with dill, which captures what `dis` prints; the flow's log_prints would
+# turn that into a log line per bytecode instruction
+@task(name="publish", cache_policy=NO_CACHE, log_prints=False)
 def publish_task(cfg: BuildConfig, accepted: list[Question], rejected: list[Question], manifest: dict[str, Any],
                  titles: dict[str, str], contexts: dict[str, str], retired: list[Question],
                  parent: str | None | bool) -> str:
