@@ -80,6 +80,23 @@ class StandInConfig:
     replay: dict[str, bytes] = field(default_factory=dict)  # model name -> its recorded good reply (not forwarded)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A stand-in's request handler: no access log, and one way to answer."""
+
+    def send_body(self, status: int, payload: bytes, ctype: str = "application/json",
+                  headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class HttpStandIn:
     """A stand-in's threaded HTTP server on 127.0.0.1: a context manager, `url` its /v1 base."""
 
@@ -118,7 +135,7 @@ class EndpointStandIn(HttpStandIn):
         self._upstream_lock = threading.Lock()  # llama.cpp answers one at a time anyway
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802
@@ -126,19 +143,7 @@ class EndpointStandIn(HttpStandIn):
                 outer._serve(self, body)
 
             def do_GET(self):  # noqa: N802 - /v1/models, as a real endpoint has
-                self._send(200, "application/json", json.dumps({"data": [{"id": "stand-in"}]}).encode())
-
-            def _send(self, status: int, ctype: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
+                self.send_body(200, json.dumps({"data": [{"id": "stand-in"}]}).encode())
 
         self._listen(Handler)
 
@@ -228,11 +233,11 @@ class EndpointStandIn(HttpStandIn):
     def _answer(self, h, body: bytes, key: str, ev: Event) -> None:  # noqa: ANN001
         f = ev.fault
         if f == "server_error":
-            h._send(500, "application/json", b'{"error": {"message": "internal error", "type": "server_error"}}')
+            h.send_body(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
         elif f == "echo_auth":
             echo = json.dumps({"error": {"message": f"upstream failed for request with Authorization: "
                                                     f"{h.headers.get('Authorization', '')}", "code": 500}})
-            h._send(500, "application/json", echo.encode())
+            h.send_body(500, echo.encode())
         elif f == "rate_limited":
             with self._lock:
                 self._n429 += 1
@@ -245,24 +250,24 @@ class EndpointStandIn(HttpStandIn):
                 ev.retry_at, ev.retry_after = float(when), when - now
             else:
                 value, ev.retry_after, ev.retry_at = str(secs), float(secs), None
-            h._send(429, "application/json", b'{"error": {"message": "rate limit reached", "type": "rate_limit"}}',
-                    {"Retry-After": value})
+            h.send_body(429, b'{"error": {"message": "rate limit reached", "type": "rate_limit"}}',
+                        headers={"Retry-After": value})
             ev.t_out = time.time()
             if ev.retry_at is None:
                 ev.retry_at = ev.t_out + secs
         elif f == "request_timeout":
-            h._send(408, "application/json", b'{"error": {"message": "request timed out"}}')
+            h.send_body(408, b'{"error": {"message": "request timed out"}}')
         elif f == "html":
-            h._send(200, "text/html; charset=utf-8", HTML_PAGE)
+            h.send_body(200, HTML_PAGE, "text/html; charset=utf-8")
         elif f == "error_object":
-            h._send(200, "application/json", b'{"error": {"message": "upstream overloaded", "code": 503}}')
+            h.send_body(200, b'{"error": {"message": "upstream overloaded", "code": 503}}')
         elif f == "error_object_fatal":
-            h._send(200, "application/json",
-                    b'{"error": {"message": "this model does not support that", "type": "invalid_request_error"}}')
+            h.send_body(200,
+                        b'{"error": {"message": "this model does not support that", "type": "invalid_request_error"}}')
         else:
             good = self._good(body, key, ev)
             if f == "truncated":
-                h._send(200, "application/json", good[: len(good) // 2])
+                h.send_body(200, good[: len(good) // 2])
             elif f in ("trickle_slow", "trickle_ok"):
                 self._trickle(h, good, self.config.trickle_slow_s if f == "trickle_slow" else self.config.trickle_ok_s)
             elif f == "drop":
@@ -275,7 +280,7 @@ class EndpointStandIn(HttpStandIn):
                 h.close_connection = True
                 h.connection.shutdown(socket.SHUT_RDWR)
             else:
-                h._send(200, "application/json", good)
+                h.send_body(200, good)
 
     @staticmethod
     def _trickle(h, good: bytes, seconds: float) -> None:  # noqa: ANN001

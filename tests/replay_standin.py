@@ -19,9 +19,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 
-from tests.endpoint_standin import HttpStandIn
+from tests.endpoint_standin import HttpStandIn, QuietHandler
 
 
 @dataclass
@@ -38,25 +37,16 @@ class ReplayStandIn(HttpStandIn):
         self.unknown: list[str] = []  # prompts naming no recorded question
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                self._send(200, json.dumps(outer.complete(body)).encode())
+                self.send_body(200, json.dumps(outer.complete(body)).encode())
 
             def do_GET(self):  # noqa: N802 - /v1/models
-                self._send(200, json.dumps({"object": "list", "data": [{"id": "replay", "object": "model"}]}).encode())
-
-            def _send(self, status: int, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
+                models = {"object": "list", "data": [{"id": "replay", "object": "model"}]}
+                self.send_body(200, json.dumps(models).encode())
 
         self._listen(Handler)
         self._lock = threading.Lock()

@@ -5,7 +5,6 @@ references and the public config."""
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from benchmint.llm import ModelClient
 from benchmint.modelspec import ModelSpec, parse_model_ref
 from benchmint.response_cache import ResponseCache
 from benchmint.usage import UsageBook
-from tests.endpoint_standin import HttpStandIn
+from tests.endpoint_standin import HttpStandIn, QuietHandler
 from tests.fixtures import MESSAGES, Fact
 
 
@@ -53,20 +52,13 @@ class ScriptedEndpoint(HttpStandIn):
         self.requests: list[dict] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
                 status, content = outer.script.pop(0) if outer.script else (200, '{"city": "Oslo", "population": 1}')
                 payload = json.dumps(_completion(content) if status == 200 else {"error": {"message": content}}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
+                self.send_body(status, payload)
 
         self._listen(Handler)
 

@@ -11,7 +11,6 @@ import os
 import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import cloudpickle
@@ -34,7 +33,7 @@ from pipeline.records import StepOutcome
 from pipeline.rounds import RoundLoop
 from pipeline.steps import as_generation_steps
 from pipeline.wiring import BySpec, Direct, generate_from_spec
-from tests.endpoint_standin import HttpStandIn
+from tests.endpoint_standin import HttpStandIn, QuietHandler
 from validators.base import Context
 from validators.chain import ValidatorChain
 
@@ -60,7 +59,7 @@ class Endpoint(HttpStandIn):
         self.script, self.requests = list(script), 0
         lock, outer = threading.Lock(), self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802
                 self.rfile.read(int(self.headers["Content-Length"]))
                 with lock:
@@ -71,15 +70,7 @@ class Endpoint(HttpStandIn):
                                       "message": {"role": "assistant", "content": content}}],
                          "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}}
                         if status == 200 else {"error": {"message": content}})
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
+                self.send_body(status, json.dumps(body).encode())
 
         self._listen(Handler)
 
