@@ -56,7 +56,6 @@ class ClientSpec(Record):
         return redact_url(self.base_url)
 
 
-
 _MAX_SHARED = 32  # a long-lived worker serves many builds (a local server's port changes each time): bounded
 _shared: OrderedDict[str, Any] = OrderedDict()
 _lock = threading.RLock()  # reentrant: making a client takes its endpoint from the registry

@@ -16,6 +16,7 @@ from benchmint.usage import StepUsage, UsageBook
 
 T = TypeVar("T")
 
+
 @dataclass
 class _Step:
     book: UsageBook = field(default_factory=UsageBook)

@@ -31,9 +31,14 @@ REPAIR_RATE_BY_FAMILY = {"smollm": 0.17}
 DEFAULT_REPAIR_RATE = 0.05
 
 
-def chars_per_token(spec: ModelSpec) -> float:
+def by_family(spec: ModelSpec, table: dict[str, float], default: float) -> float:
+    """The figure of the first family in `table` the model's name contains; `default` for none."""
     name = spec.model.lower()
-    return next((r for family, r in CHARS_PER_TOKEN.items() if family in name), DEFAULT_CHARS_PER_TOKEN)
+    return next((r for family, r in table.items() if family in name), default)
+
+
+def chars_per_token(spec: ModelSpec) -> float:
+    return by_family(spec, CHARS_PER_TOKEN, DEFAULT_CHARS_PER_TOKEN)
 
 
 def prompt_tokens(messages: list[dict[str, str]], cpt: float) -> float:
@@ -84,8 +89,7 @@ class Assumptions:
             return self.repair_rate
         if (by_kind := REPAIR_RATE_BY_KIND.get(kind.split(":", 1)[0])) is not None:
             return by_kind
-        name = spec.model.lower()
-        return next((r for family, r in REPAIR_RATE_BY_FAMILY.items() if family in name), DEFAULT_REPAIR_RATE)
+        return by_family(spec, REPAIR_RATE_BY_FAMILY, DEFAULT_REPAIR_RATE)
 
     def lines(self, roles: dict[str, ModelSpec], cfg: BuildConfig) -> list[str]:
         """The assumptions in words, as the estimate prints them."""
