@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 # A script that opens a pool, keeps a long request in flight (a server busy with a reply is the hard case
 # to stop), and waits to be killed.
 POOL_SCRIPT = textwrap.dedent("""
-    import sys, threading, time
+    import faulthandler, signal, sys, threading, time
     from pathlib import Path
     from pydantic import BaseModel, Field
     from benchmint.config import ModelSpec
@@ -38,6 +38,7 @@ POOL_SCRIPT = textwrap.dedent("""
     class Long(BaseModel):
         words: list[str] = Field(min_length=200)
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test's view into a script that will not exit
     spec = ModelSpec(model="local:smollm2-135m", max_concurrency=2, n_ctx=1024, max_tokens=900)
     with ModelPool({"generator": spec}, Path(sys.argv[1]), use_cache=False) as pool:
         ask = lambda: pool["generator"].complete_json([{"role": "user", "content": "List 200 words."}], Long)
@@ -77,16 +78,24 @@ def test_a_killed_script_leaves_no_llama_cpp_server(tmp_path, sig):
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     script = tmp_path / "pool.py"
     script.write_text(POOL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "cache")], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe nobody reads: a script blocked on a full pipe would look like a hang
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "cache")], env=env, cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         line = proc.stdout.readline().strip()
-        assert line.startswith("http://127.0.0.1:"), f"the pool did not start: {line!r} {proc.stderr.read()[-800:]}"
+        assert line.startswith("http://127.0.0.1:"), f"the pool did not start: {line!r} {stderr.read_text()[-800:]}"
         port = int(line.rsplit(":", 1)[1].split("/")[0])
         running = _servers_on(port)
         assert any(_is_llama_server(pid) for pid in running), f"no llama.cpp server serves port {port}"
         proc.send_signal(sig)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)  # every thread's stack to stderr
+            time.sleep(2)
+            pytest.fail(f"the script did not exit within 30 s of {sig.name}; its threads:\n{stderr.read_text()[-4000:]}")
         deadline = time.monotonic() + 30
         while _servers_on(port) and time.monotonic() < deadline:
             time.sleep(0.2)
