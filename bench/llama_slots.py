@@ -8,7 +8,7 @@ to local models), ~240 completion tokens. Each concurrent request gets its own p
 The neighbour is `nice -n 19 python -c 'while True: pass'`, one process, for the request's duration.
 
     .venv/bin/python bench/llama_slots.py [--models smollm2-135m,qwen2.5-coder-1.5b] [--slots 1,2,4,8]
-        [--servers new,old] [--neighbour] [--threads N] [--poll 0] [--max-tokens 400]
+        [--servers new,old] [--neighbour] [--threads N] [--threads-batch N] [--poll 0] [--max-tokens 400]
 
 Each figure prints with the load average at its start (`uptime`): the machine is shared, so a figure
 taken under load is a floor, and one that looks disturbed should be rerun.
@@ -97,14 +97,16 @@ class Neighbour:
 
 def run(model: str, kind: str, slots: int, args: argparse.Namespace, log_dir: Path, neighbour: bool) -> dict:
     gguf = resolve_local_gguf(f"local:{model}", cache_root())
-    server = LocalServer(gguf, n_ctx=args.n_ctx, slots=slots, n_threads=args.threads, poll=args.poll,
+    server = LocalServer(gguf, n_ctx=args.n_ctx, slots=slots, n_threads=args.threads,
+                         n_threads_batch=args.threads_batch, poll=args.poll,
                          log_path=log_dir / f"{model}-{kind}-{slots}.log", prefer_llama_server=(kind == "new"))
     with server:
         if kind == "new" and server.binary is None:
             raise SystemExit("llama-server is not built: .venv/bin/python -m benchmint.server_binary")
         request(server.base_url, "A warm-up passage.", 8, 0)
         row = {"model": model, "server": kind, "slots": server.slots, "threads": server.n_threads,
-               "poll": server.poll if kind == "new" else None, "neighbour": neighbour, "load_before": load()}
+               "threads_batch": server.n_threads_batch, "poll": server.poll if kind == "new" else None,
+               "neighbour": neighbour, "load_before": load()}
         if neighbour:
             with Neighbour():
                 row.update(measure(server, 1, args.max_tokens, args.seed))
@@ -120,7 +122,8 @@ def main() -> None:
     ap.add_argument("--slots", default="1,2,4,8")
     ap.add_argument("--servers", default="new,old")
     ap.add_argument("--neighbour", action="store_true", help="only the one-request slowdown, idle vs one neighbour")
-    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: every core)")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: every core but one)")
+    ap.add_argument("--threads-batch", type=int, default=None, help="prompt processing threads (default: --threads)")
     ap.add_argument("--poll", type=int, default=0)
     ap.add_argument("--n-ctx", type=int, default=4096, help="context per slot")
     ap.add_argument("--max-tokens", type=int, default=400)

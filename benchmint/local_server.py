@@ -175,6 +175,23 @@ def _warn_fallback() -> None:
               f"llama_cpp.server; build it with: {BUILD_HINT}", file=sys.stderr)
 
 
+ENV_THREADS = "BENCHMINT_LLAMA_THREADS"
+
+
+def default_threads() -> int:
+    """llama.cpp's threads: $BENCHMINT_LLAMA_THREADS, else every usable core but one. ggml's threads spin at
+    the barrier between operations, so when a neighbour takes a core from a server that uses them all, every
+    barrier waits out the scheduler's time slice (measured in BENCHMARKS.md: over 14x slower on 2 cores,
+    against about 1x with one core left free)."""
+    raw = os.environ.get(ENV_THREADS, "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ModelError(f"{ENV_THREADS}={raw!r} is not a thread count: set a whole number of at least 1, "
+                             "or unset it for every usable core but one")
+        return int(raw)
+    return max(1, len(os.sched_getaffinity(0)) - 1)
+
+
 class LocalServer:
     """llama.cpp's server for one GGUF file, on 127.0.0.1: `llama-server` with `slots` parallel slots and
     continuous batching, or (when that binary is not built) llama_cpp.server, which serves one at a time.
@@ -183,12 +200,13 @@ class LocalServer:
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
-                 poll: int = 0, prefer_llama_server: bool = True):
+                 poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
         self.startup_timeout_s = startup_timeout_s
-        self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)))
+        self.n_threads = n_threads or default_threads()
+        self.n_threads_batch = n_threads_batch or self.n_threads  # prompt processing
         self.slots = slots
         self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
         self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
@@ -202,18 +220,18 @@ class LocalServer:
 
     def command(self) -> list[str]:
         """The server's command line (llama-server when built, else llama_cpp.server with one slot)."""
-        threads = str(self.n_threads)
+        threads, batch = str(self.n_threads), str(self.n_threads_batch)
         if self.binary is not None:
             return [str(self.binary), "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
                     "--alias", "local", "--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots),
                     "--no-kv-unified",  # each slot keeps its own n_ctx: a long prompt cannot starve the others
                     "--cont-batching", "--jinja",  # the GGUF's own chat template
-                    "--threads", threads, "--threads-batch", threads, "--poll", str(self.poll),
+                    "--threads", threads, "--threads-batch", batch, "--poll", str(self.poll),
                     "--cache-ram", "256", "--no-webui", "--metrics"]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.
-                "--n_threads", threads, "--n_threads_batch", threads]
+                "--n_threads", threads, "--n_threads_batch", batch]
 
     def start(self) -> "LocalServer":
         self.binary = find_binary() if self.prefer_llama_server else None

@@ -1,0 +1,41 @@
+"""How many threads the embedded model's server gets: every usable core but one, or what the user says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmint.errors import ModelError
+from benchmint.local_server import ENV_THREADS, LocalServer, default_threads
+
+
+def test_one_usable_core_is_left_free(monkeypatch):
+    monkeypatch.delenv(ENV_THREADS, raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert default_threads() == max(1, cores - 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert default_threads() == 1  # never none
+
+
+def test_the_environment_sets_the_count_and_a_bad_value_names_itself(monkeypatch):
+    monkeypatch.setenv(ENV_THREADS, "3")
+    assert default_threads() == 3
+    server = LocalServer(Path("model.gguf"))
+    cmd = server.command()  # not started: llama_cpp.server's flags
+    assert cmd[cmd.index("--n_threads") + 1] == "3" and cmd[cmd.index("--n_threads_batch") + 1] == "3"
+    server.binary = Path("llama-server")
+    cmd = server.command()
+    assert cmd[cmd.index("--threads") + 1] == "3" and cmd[cmd.index("--threads-batch") + 1] == "3"
+    monkeypatch.setenv(ENV_THREADS, "all")
+    with pytest.raises(ModelError, match=f"{ENV_THREADS}='all' is not a thread count"):
+        default_threads()
+
+
+def test_prompt_threads_can_differ(monkeypatch):
+    monkeypatch.delenv(ENV_THREADS, raising=False)
+    server = LocalServer(Path("model.gguf"), n_threads=1, n_threads_batch=2)
+    server.binary = Path("llama-server")
+    cmd = server.command()
+    assert cmd[cmd.index("--threads") + 1] == "1" and cmd[cmd.index("--threads-batch") + 1] == "2"
