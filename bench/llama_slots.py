@@ -122,7 +122,7 @@ def main() -> None:
     ap.add_argument("--slots", default="1,2,4,8")
     ap.add_argument("--servers", default="new,old")
     ap.add_argument("--neighbour", action="store_true", help="only the one-request slowdown, idle vs one neighbour")
-    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: every core but one)")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: every core)")
     ap.add_argument("--threads-batch", type=int, default=None, help="prompt processing threads (default: --threads)")
     ap.add_argument("--poll", type=int, default=0)
     ap.add_argument("--n-ctx", type=int, default=4096, help="context per slot")

@@ -179,17 +179,17 @@ ENV_THREADS = "BENCHMINT_LLAMA_THREADS"
 
 
 def default_threads() -> int:
-    """llama.cpp's threads: $BENCHMINT_LLAMA_THREADS, else every usable core but one. ggml's threads spin at
-    the barrier between operations, so when a neighbour takes a core from a server that uses them all, every
-    barrier waits out the scheduler's time slice (measured in BENCHMARKS.md: over 14x slower on 2 cores,
-    against about 1x with one core left free)."""
+    """llama.cpp's threads: $BENCHMINT_LLAMA_THREADS, else every usable core. ggml's threads spin at the
+    barrier after every operation, so on a machine where a neighbour takes one of those cores every barrier
+    waits out a time slice; one core fewer keeps such a server at its own speed but costs an idle machine
+    most of a core (both measured in BENCHMARKS.md), so it is the user's choice, not the default."""
     raw = os.environ.get(ENV_THREADS, "").strip()
     if raw:
         if not raw.isdigit() or int(raw) < 1:
             raise ModelError(f"{ENV_THREADS}={raw!r} is not a thread count: set a whole number of at least 1, "
-                             "or unset it for every usable core but one")
+                             "or unset it for every usable core")
         return int(raw)
-    return max(1, len(os.sched_getaffinity(0)) - 1)
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 class LocalServer:

@@ -1,4 +1,4 @@
-"""How many threads the embedded model's server gets: every usable core but one, or what the user says."""
+"""How many threads the embedded model's server gets: every usable core, or what the user says."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from benchmint.errors import ModelError
 from benchmint.local_server import ENV_THREADS, LocalServer, default_threads
 
 
-def test_one_usable_core_is_left_free(monkeypatch):
+def test_every_usable_core_by_default(monkeypatch):
     monkeypatch.delenv(ENV_THREADS, raising=False)
-    cores = len(os.sched_getaffinity(0))
-    assert default_threads() == max(1, cores - 1)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert default_threads() == 1  # never none
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    assert default_threads() == 3
 
 
 def test_the_environment_sets_the_count_and_a_bad_value_names_itself(monkeypatch):
