@@ -30,3 +30,12 @@ def budget_stop(adaptive: AdaptiveConfig, usage: dict[str, dict[str, Any]], role
             cur = currency_of(by_role)
             return f"cost budget of {money_text(adaptive.max_cost, cur)} spent ({money_text(money, cur)})"
     return ""
+
+
+def question_stop(questions: int, rounds: int, accepted: float) -> str:
+    """A one-round build stops at the question count ("" until then). An adaptive build runs every round (or
+    until a budget is spent) and chooses the published set from all of them (pipeline.selection): stopping at
+    the count would publish round 0, the easiest questions, the rounds exist to move past."""
+    if rounds == 1 and accepted >= questions:
+        return f"{questions} questions accepted"
+    return ""

@@ -23,10 +23,11 @@ from benchmint.pool import ModelPool
 from benchmint.records import Document, Question, SkippedSource
 from benchmint.response_cache import prune, responses_dir
 from pipeline.budget import prices
-from pipeline.manifest import ModelsUsed, RunFacts, build_manifest, build_summary, cap
+from pipeline.manifest import ModelsUsed, RunFacts, build_manifest, build_summary
 from pipeline.records import BuildSummary, Manifest
 from pipeline.roles import model_roles, with_default_targets
 from pipeline.rounds import RoundLoop
+from pipeline.selection import choose
 from pipeline.steps import interleave
 from pipeline.wiring import Wiring
 from validators.base import ChainTools, Context
@@ -152,11 +153,13 @@ class BuildRun:
             models = ModelsUsed(usage=usage, cost=cost, seconds=pool.usage.model_seconds(), faults=pool.faults(),
                                 missing={"target_replies": runner.missing if runner else 0,
                                          "judge_votes": panel.missing_votes if panel else 0})
-        accepted, rejected = cap(gen, cfg.questions)
+        accepted, surplus, selection = choose(gen.accepted, cfg.questions, adaptive=cfg.adaptive.rounds > 1)
+        rejected = gen.rejected + surplus
         run = RunFacts(cfg=cfg, docs=docs, skipped=skipped, all_chunks=all_chunks, roles=roles, gen=gen,
                        models=models, started=t_start)
         manifest = build_manifest(run, chain.summary(),
-                                  contamination.describe() if contamination is not None else None, rejected)
+                                  contamination.describe() if contamination is not None else None, rejected,
+                                  selection)
         summary = build_summary(run, self.kind, kept + accepted, rejected, len(accepted), len(kept), retired)
         return self.finish(run, summary, manifest, kept + accepted, rejected, retired, chain.summary())
 

@@ -27,7 +27,7 @@ from benchmint.records import Chunk, Document
 from generators.adaptive import RoundPlan
 from generators.multi_hop import MultiHopGenerator
 from generators.single_hop import SingleHopGenerator
-from pipeline.budget import budget_stop, prices
+from pipeline.budget import budget_stop, prices, question_stop
 from pipeline.build import load_all
 from pipeline.estimate_assumptions import Assumptions, prompt_tokens
 from pipeline.roles import model_roles, with_default_targets
@@ -243,8 +243,8 @@ class Replay:
                     self.accepted += c * self.a.acceptance
                     measured += c * self.a.reach_targets if self.targets else 0
                 b += batch
-                if self.accepted >= cfg.questions:
-                    self.stop = f"{cfg.questions} questions accepted"
+                if why := question_stop(cfg.questions, rounds, self.accepted):
+                    self.stop = why
                 elif why := budget_stop(cfg.adaptive, self.usage(), self.roles):
                     self.stop = why
             if self.stop:

@@ -9,8 +9,8 @@ from typing import Any
 
 from benchmint.config import BuildConfig
 from benchmint.modelspec import ModelSpec
-from benchmint.records import Chunk, Document, Question, SkippedSource, Verdict
-from pipeline.records import BuildSummary, Manifest, RetiredEntry
+from benchmint.records import Chunk, Document, Question, SkippedSource
+from pipeline.records import BuildSummary, Manifest, RetiredEntry, Selection
 from pipeline.refresh import refresh_fingerprint
 from pipeline.rounds import Generation
 
@@ -43,22 +43,12 @@ class RunFacts:
         return {"total_s": round(time.monotonic() - self.started, 2), "model_s": round(self.models.seconds, 2)}
 
 
-def cap(gen: Generation, wanted: int) -> tuple[list[Question], list[Question]]:
-    """(accepted, rejected): the first `wanted` accepted questions; the ones beyond are rejected with a
-    "budget" verdict (they passed every validator)."""
-    surplus = gen.accepted[wanted:]
-    for q in surplus:
-        q.verdicts.append(Verdict(validator="budget", passed=False, blocking=True,
-                                  reason=f"passed every validator, beyond the requested {wanted} questions"))
-    return gen.accepted[:wanted], gen.rejected + surplus
-
-
 def rejections(rejected: list[Question]) -> dict[str, int]:
     return dict(Counter(v.validator for q in rejected for v in q.verdicts if v.blocking and not v.passed))
 
 
 def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contamination: dict[str, Any] | None,
-                   rejected: list[Question]) -> Manifest:
+                   rejected: list[Question], selection: Selection | None = None) -> Manifest:
     cfg, gen = run.cfg, run.gen
     return Manifest(
         config=cfg.public_dict(),
@@ -87,6 +77,7 @@ def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contami
         token_usage=run.models.usage,
         cost=run.models.cost,
         timing=run.timing(),
+        selection=selection,
     )
 
 

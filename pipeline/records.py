@@ -88,6 +88,27 @@ def rate_text(r: dict[str, Any]) -> str:
     return f"{rate:.2f}{interval}, {r.get('measured', 0)} measured"
 
 
+SELECTION_RULE = ("measured questions first, the most discriminating (the strong targets right, the weak wrong) "
+                  "first, then the lowest pass rate; ties in generation order")
+
+
+class Selection(Rec):
+    """The published set of an adaptive build, chosen from every round's accepted questions (pipeline.selection)."""
+
+    rule: str = SELECTION_RULE
+    """How the questions were ordered before the first `wanted` were taken."""
+    wanted: int
+    """The question count asked for (--questions)."""
+    offered: int
+    """Questions every validator accepted, over all rounds."""
+    chosen_by_round: dict[int, int] = Field(default_factory=dict)
+    """Published questions by the round that wrote them."""
+    offered_by_round: dict[int, int] = Field(default_factory=dict)
+    """Accepted questions by the round that wrote them."""
+    chosen: list[str] = Field(default_factory=list)
+    """The published questions' ids, in the order chosen."""
+
+
 class Manifest(Rec):
     """What the release's manifest.json records of the build (release.publish adds the name, version,
     parent, content hash and dates)."""
@@ -130,6 +151,8 @@ class Manifest(Rec):
     """The money spent: total, currency, and the unpriced roles whose money is not in the total."""
     timing: dict[str, float]
     """Seconds: the whole run (total_s) and in model calls (model_s)."""
+    selection: Selection | None = None
+    """An adaptive build's choice of the published set from every round; None for one round."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump()

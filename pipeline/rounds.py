@@ -1,5 +1,6 @@
 """The rounds of a build: plan each round's steps, generate a batch of steps concurrently, validate it,
-and stop at the question count, the token or cost budget (pipeline.budget), the last chunk or the last round.
+and stop at the token or cost budget (pipeline.budget), the last chunk or the last round; a one-round build also at
+the question count (an adaptive one chooses its published set from every round: pipeline.selection).
 
 Concurrency and determinism: a batch (`generation.batch_chunks` steps) is the unit of work. Its steps
 run at once on a thread pool, as many at a time as the generator's endpoint takes (its client's
@@ -153,8 +154,8 @@ class RoundLoop:
             progress.current.get().advance(min(len(out.accepted), cfg.questions), cfg.questions, len(out.used),
                                            len(self.chunks))
             self.wiring.progress(min(100.0, 100.0 * len(out.accepted) / cfg.questions))
-            if len(out.accepted) >= cfg.questions:
-                out.stop = f"{cfg.questions} questions accepted"
+            if why := budget.question_stop(cfg.questions, cfg.adaptive.rounds, len(out.accepted)):
+                out.stop = why
                 break
             if why := budget.budget_stop(cfg.adaptive, self.pool.usage.as_dict(), self.pool.roles):
                 out.stop = why

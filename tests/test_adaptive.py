@@ -51,6 +51,10 @@ def test_adaptive_rounds_are_recorded_in_the_manifest(adaptive):
     assert manifest["targets"] == [SMOL] and manifest["judges"] == [SMOL]
     assert {"target_answer", "judge_answer", "judge_gold", "adaptive_patterns"} <= set(manifest["prompts"])
     assert manifest["stopped_because"] == "2 rounds done"
+    published = [json.loads(x)["id"] for x in (release / "questions.jsonl").read_text().splitlines()]
+    selection = manifest["selection"]  # the published set, chosen from both rounds
+    assert selection["wanted"] == 20 and sorted(selection["chosen"]) == sorted(published)
+    assert sum(selection["offered_by_round"].values()) == selection["offered"] == sum(r["accepted"] for r in rounds)
     assert summary["rounds"][1]["round"] == 1
 
 

@@ -16,12 +16,13 @@ from benchmint.modelspec import ModelSpec
 from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
 from generators.adaptive import RoundPlan
+from pipeline.budget import question_stop
 from pipeline.concurrent import run_in_plan_order
-from pipeline.manifest import cap
 from pipeline.records import BuildSummary, RoundRecord, StepOutcome
 from pipeline.refresh import diff_documents, nothing_to_recheck, refresh_fingerprint, retire_rule
 from pipeline.report import summary_markdown
-from pipeline.rounds import Generation, RoundLoop
+from pipeline.rounds import RoundLoop
+from pipeline.selection import choose
 from pipeline.steps import as_generation_steps, interleave, plan_steps, step_name
 from pipeline.wiring import Direct
 from validators.base import ChainTools, Context
@@ -222,11 +223,35 @@ def test_the_chain_is_built_by_name_and_leaves_out_what_the_config_switches_off(
 def test_questions_beyond_the_count_are_rejected_with_a_budget_verdict():
     d = doc("a", PUMP)
     qs = [question(f"Pump question {i}?", str(i), d) for i in range(5)]
-    gen = Generation(accepted=list(qs), rejected=[])
-    accepted, rejected = cap(gen, 3)
-    assert accepted == qs[:3] and rejected == qs[3:]
+    accepted, rejected, selection = choose(list(qs), 3, adaptive=False)
+    assert accepted == qs[:3] and rejected == qs[3:] and selection is None
     assert rejected[0].verdicts[-1].validator == "budget" and not rejected[0].passed()
     assert rejected[0].verdicts[-1].reason == "passed every validator, beyond the requested 3 questions"
+
+
+def test_an_adaptive_build_publishes_the_most_telling_questions_of_every_round():
+    d = doc("a", PUMP)
+    qs = [question(f"Pump question {i}?", str(i), d) for i in range(6)]
+    # (round, pass rate, discrimination): round 0 easy and flat, later rounds harder and telling
+    facts = [(0, 0.75, 0.0), (0, 0.5, 0.0), (1, 0.5, 1.0), (1, None, None), (2, 0.25, 0.5), (2, 0.5, 0.5)]
+    for q, (r, rate, disc) in zip(qs, facts):
+        q.round, q.pass_rate, q.discrimination = r, rate, disc
+    accepted, rejected, selection = choose(list(qs), 3, adaptive=True)
+    assert accepted == [qs[2], qs[4], qs[5]]  # generation order
+    assert selection.chosen == [qs[2].id, qs[4].id, qs[5].id]  # the most discriminating, then the hardest
+    assert rejected == [qs[1], qs[0], qs[3]]  # unmeasured last
+    assert selection.chosen_by_round == {1: 1, 2: 2} and selection.offered_by_round == {0: 2, 1: 2, 2: 2}
+    assert selection.offered == 6 and selection.wanted == 3
+    assert all(q.verdicts[-1].validator == "budget" and "not among the 3 chosen" in q.verdicts[-1].reason
+               for q in rejected)
+    fewer, none_left, _ = choose(list(qs[:2]), 3, adaptive=True)
+    assert fewer == qs[:2] and none_left == []
+
+
+def test_only_a_one_round_build_stops_at_the_question_count():
+    assert question_stop(10, 1, 10) == "10 questions accepted"
+    assert question_stop(10, 1, 9) == ""
+    assert question_stop(10, 3, 25) == ""  # every round runs; the published set is chosen after
 
 
 def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
