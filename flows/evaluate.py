@@ -26,6 +26,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from benchmint import progress
 from benchmint.config import cache_root
 from benchmint.errors import SourceError
 from benchmint.llm import ModelClient
@@ -77,7 +78,12 @@ def evaluate_models(release: str, models: list[Any], judges: list[Any] | None = 
         clients: list[ModelClient] = [pool[f"model{i}"] for i in range(1, len(specs) + 1)]
         panel = JudgePanel([pool[f"judge{i}"] for i in range(1, len(judge_specs) + 1)]) if judge_specs else None
         runner = TargetRunner(clients, panel)
+        rep = progress.current.get()
+        judged = f"; judges {', '.join(s.label for s in judge_specs)}" if judge_specs else ""
+        rep.stage(f"answering {len(questions)} questions {mode.replace('_', ' ')}: "
+                  f"{', '.join(c.spec.label for c in clients)}{judged}")
         results = answer_task(runner, questions, mode, contexts)
+        rep.stage("writing results and the leaderboard")
         usage = pool.usage.as_dict()
     labels = [c.spec.label for c in clients]
     board = write_evals(folder, manifest, questions, mode, by_model(questions, labels, results), labels,

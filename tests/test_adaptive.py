@@ -5,6 +5,7 @@ the answers graded are SmolLM2 on a real llama.cpp server."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,8 @@ def test_eval_cli(adaptive, tmp_path):
                         "--no-judge"], capture_output=True, text=True, cwd=REPO, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "smollm2-135m" in r.stdout and "95% CI" in r.stdout
+    # not a terminal: plain progress lines, with the elapsed time
+    assert re.search(r"\[\d:\d\d:\d\d\] answering \d+ questions (with document|closed book): ", r.stdout + r.stderr)
     bad = subprocess.run([sys.executable, "-m", "benchmint.cli", "eval", str(tmp_path), "--model", SMOL],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert bad.returncode == 2 and "not a benchmint release" in bad.stderr and "Traceback" not in bad.stderr

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from benchmint.cli.ui import console, fail, interrupt, out
+from benchmint.cli.ui import fail, interrupt, out, with_progress
 from benchmint.config import cache_root
 from benchmint.errors import BenchmintError
 
@@ -53,11 +53,8 @@ def eval_(
     from flows.evaluate import evaluate_models
 
     signal.signal(signal.SIGTERM, interrupt)
-    try:
-        with console.status("evaluating"):
-            board = evaluate_models(str(folder), list(model), judges, closed_book)
-    except KeyboardInterrupt:
-        fail("interrupted; no result was written", 130)
+    board = with_progress(evaluate_models, str(folder), list(model), judges, closed_book,
+                          interrupted="interrupted; no result was written")
     t = Table(title=f"{folder} ({board['mode'].replace('_', ' ')}, {board['n_questions']} questions)")
     for col in ("rank", "model", "accuracy", "95% CI", "missing"):
         t.add_column(col)

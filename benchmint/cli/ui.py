@@ -85,9 +85,11 @@ def _plain_line(text: str) -> None:
     console.print(escape_undecodable(scrub(text)), markup=False, highlight=False, soft_wrap=True)
 
 
-def with_progress(flow_fn, *args):  # noqa: ANN001, ANN002, ANN201 - a Prefect flow and its result
+def with_progress(flow_fn, *args,  # noqa: ANN001, ANN002, ANN201 - a Prefect flow, its arguments, its result
+                  interrupted: str = "interrupted; nothing was published"):
     """Run a flow under the rich progress display on a terminal, or with plain progress lines elsewhere (a log
-    file, a pipe: a live display draws nothing there); Ctrl-C ends as one line (user errors: OneLineErrors)."""
+    file, a pipe: a live display draws nothing there); Ctrl-C ends as one line, `interrupted` (user errors:
+    OneLineErrors)."""
     try:
         if not console.is_terminal:
             plain = progress.PlainReporter(_plain_line)
@@ -106,4 +108,4 @@ def with_progress(flow_fn, *args):  # noqa: ANN001, ANN002, ANN201 - a Prefect f
             finally:
                 progress.current.reset(token)
     except KeyboardInterrupt:
-        fail("interrupted; nothing was published", 130)
+        fail(interrupted, 130)
