@@ -23,7 +23,8 @@ def build(
         "--name", "-n", help="Benchmark name: outputs/<name>/<version>/.")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", help="Generator: local:NAME, local:/path.gguf or URL#model.")] = None,
-    questions: Annotated[Optional[int], typer.Option("--questions", "-q", help="Accepted questions wanted.")] = None,
+    questions: Annotated[Optional[int], typer.Option(
+        "--questions", "-q", help="Questions to publish (with --rounds > 1: chosen from every round).")] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", "-c", help="YAML config file; flags override it.")] = None,
     output_dir: Annotated[Optional[str], typer.Option(
