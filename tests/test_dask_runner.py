@@ -29,7 +29,7 @@ def _config(tmp_path: Path, runner: dict, out: str) -> dict:
     return BuildConfig(
         name="runners", sources=[str(tmp_path / "docs")], questions=2, output_dir=str(tmp_path / out),
         cache_dir=str(tmp_path / "cache"), runner=runner,
-        models={"generator": {"model": "local:smollm2-135m", "max_tokens": 200, "sampling": {"repeat_penalty": 1.3}}},
+        models={"generator": {"model": "local:smollm2-135m", "max_tokens": 500, "sampling": {"repeat_penalty": 1.3}}},
         generation={"questions_per_chunk": 1, "batch_chunks": 2, "kinds": ["tf"]},
         grounding={"min_ratio": 0, "min_words": 1, "min_answer_support": 0}, contamination={"enabled": False},
     ).model_dump(mode="json")
