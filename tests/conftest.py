@@ -8,6 +8,7 @@ from benchmint.env import apply_offline_defaults
 apply_offline_defaults()
 
 import os  # noqa: E402
+import signal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -24,6 +25,13 @@ UNIT = Path(__file__).resolve().parent / "unit"
 # what a test in tests/unit may not use: an LLM server, the default model's files, Prefect
 HEAVY_FIXTURES = {"cache_dir", "smollm_gguf", "smollm_server", "smollm_client", "prefect_harness", "prefect_server",
                   "sources"}
+
+
+# Ctrl-C as in a terminal for every process a test starts: a suite run as a shell's background job (a CI runner
+# started with `&`) inherits an ignored SIGINT, which every child inherits in turn, and Python then installs no
+# KeyboardInterrupt there. A handler of our own is reset to the default in each child at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
