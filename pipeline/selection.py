@@ -16,11 +16,9 @@ from pipeline.records import SELECTION_RULE as RULE
 from pipeline.records import Selection
 
 
-def _key(indexed: tuple[int, Question]) -> tuple[bool, float, float, int]:
-    i, q = indexed
+def _key(q: Question) -> tuple[bool, float, float]:
     measured = q.pass_rate is not None
-    return (not measured, -(q.discrimination or 0.0) if measured else 0.0,
-            q.pass_rate if measured else 1.0, i)
+    return not measured, -(q.discrimination or 0.0) if measured else 0.0, q.pass_rate if measured else 1.0
 
 
 def choose(accepted: list[Question], wanted: int, adaptive: bool) -> tuple[list[Question], list[Question],
@@ -28,7 +26,7 @@ def choose(accepted: list[Question], wanted: int, adaptive: bool) -> tuple[list[
     """(published, surplus, the recorded choice or None for a one-round build). The surplus passed every
     validator; each gets a blocking "budget" verdict saying so."""
     if adaptive:
-        order = [q for _, q in sorted(enumerate(accepted), key=_key)]
+        order = sorted(accepted, key=_key)  # a stable sort: ties keep generation order
         reason = f"passed every validator; not among the {wanted} chosen from every round ({RULE})"
     else:
         order = list(accepted)
