@@ -4,7 +4,9 @@ Two real Prefect builds through the endpoint stand-in (tests/endpoint_standin.py
 remote API that can take several requests at once): the generator's replies are the real
 Qwen2.5-Coder-1.5B's recorded ones, the target's are SmolLM2's (a real llama.cpp server, recorded by
 the stand-in on the first build and replayed on the second). About half the replies are trickled
-(0.6 s, a seeded draw per request), so at concurrency 4 the steps finish out of plan order.
+(2 s, a seeded draw per request), so at concurrency 4 the steps finish out of plan order. The trickle
+is long enough that requests sent together overlap by more than the margin below even when a loaded
+machine staggers the steps' starts (at 0.6 s, one CI run saw no overlap at concurrency 4).
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def builds(smollm_server, prefect_harness, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("concurrency")
     write_corpus(tmp / "docs")
     out: dict[int, tuple[dict, list]] = {}
-    with EndpointStandIn(smollm_server.base_url, StandInConfig(seed=3, mix={"trickle_ok": 0.5},
-                                                               replay=generator_replay())) as ep:
+    standin = StandInConfig(seed=3, mix={"trickle_ok": 0.5}, trickle_ok_s=2.0, replay=generator_replay())
+    with EndpointStandIn(smollm_server.base_url, standin) as ep:
         for n in (1, 4):
             ep.events.clear()
             summary = build_benchmark(config(f"c{n}", tmp / "docs", ep.url, tmp / "out", tmp / f"cache-{n}", n))
