@@ -28,6 +28,16 @@ variance of the per-question differences implies, so it is the t interval on the
 k-1 degrees of freedom) when both scores are far from 0 and 1, and keeps the skew of each score's
 interval near them.
 
+A difference of two means over different questions (an adaptive build's round 0 against its last
+round) is paired by its clusters instead: both samples draw on the same documents, so a document's
+questions in each sample enter one influence term, u_c = sum_{i in a,c} (a_i - mean_a)/n_a -
+sum_{j in b,c} (b_j - mean_b)/n_b, and the CR1 variance is G/(G-1) * sum_c u_c^2 (G: the clusters of
+either sample), never below the independent var_a/n_a + var_b/n_b. Shared clusters are what pair the
+samples: a document easy in both cancels out of the difference instead of counting twice (down to the
+independent floor); with no shared document it is about the sum of the two means' clustered variances.
+The interval is the same MOVER, on each mean's Korn-Graubard interval with the correlation that
+variance implies (its coverage: tests/unit/test_stats.py).
+
 One cluster (one document) leaves no between-document variance to estimate: the questions are taken
 as independent, and the method says so.
 """
@@ -56,14 +66,16 @@ class Estimate:
     ci_high: float
     """Upper end of the 95% interval."""
     n: int
-    """Questions (values)."""
+    """Questions (values); a difference of two samples: both samples' together."""
     clusters: int
     """Distinct clusters (documents) among them."""
     method: str
     """How the interval was made: "korn-graubard" (clustered, t on clusters-1 df), "independent" (one
     cluster: Korn-Graubard on the questions as independent), "mover" (a paired difference),
-    "no-variation" (every value the same: the exact bound on the clusters), "clustered-t" (no range
-    given: mean +- t SE), "none" (no values)."""
+    "no-variation" (every value the same: the exact bound on the clusters; a difference of two samples:
+    each sample's own values the same), "clustered-t" (no range given: mean +- t SE), "none" (no values).
+    A difference of two samples (clustered_difference) is "mover", or "independent" when both samples
+    hold one cluster."""
 
     def as_dict(self) -> dict[str, float | int | str]:
         d = asdict(self)
@@ -222,6 +234,36 @@ def paired_difference(a: Sequence[float], b: Sequence[float], clusters: Sequence
     ma, mb, md = moments(xa, mask), moments(xb, mask), moments(xa - xb, mask)
     low, high = mover(ma, mb, md)
     return _estimate(md, low, high, xa.shape[0], "mover")
+
+
+def clustered_difference(a: Sequence[float], a_clusters: Sequence[str] | None, b: Sequence[float],
+                         b_clusters: Sequence[str] | None) -> Estimate:
+    """mean(a) - mean(b) for two samples of different questions (values in [0, 1]) whose clusters may be
+    shared, with a clustered 95% interval (see the module docstring). Shared cluster labels are what pair
+    the samples; None: every value its own cluster, shared with nothing."""
+    if len(a) == 0 or len(b) == 0:
+        return Estimate(math.nan, math.nan, math.nan, math.nan, len(a) + len(b), 0, "none")
+    _check_range(a, 0.0, 1.0, "values")
+    _check_range(b, 0.0, 1.0, "values")
+    ca = list(a_clusters) if a_clusters is not None else [f"a{i}" for i in range(len(a))]
+    cb = list(b_clusters) if b_clusters is not None else [f"b{i}" for i in range(len(b))]
+    ma, mb = moments(*_grouped(a, ca)), moments(*_grouped(b, cb))
+    va, vb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    u: dict[str, float] = {}
+    for c, x in zip(ca, (va - ma.mean) / len(a)):
+        u[c] = u.get(c, 0.0) + float(x)
+    for c, x in zip(cb, (vb - mb.mean) / len(b)):
+        u[c] = u.get(c, 0.0) - float(x)
+    g = len(u)
+    iid = sum(float(v.var(ddof=1)) / len(v) if len(v) > 1 else 0.0 for v in (va, vb))
+    var = max(g / (g - 1) * sum(x * x for x in u.values()), iid) if g >= 2 else iid
+    constant = bool(ma.constant) and bool(mb.constant)
+    # the difference's moments as mover reads them: its no-variation bound is not used (each mean's own is)
+    d = Moments(mean=ma.mean - mb.mean, se=np.asarray(0.0 if constant else math.sqrt(var)),
+                n=np.asarray(len(a) + len(b)), units=np.asarray(g), constant=np.asarray(False))
+    low, high = mover(ma, mb, d)
+    method = "no-variation" if constant else "mover" if g >= 2 else "independent"
+    return Estimate(float(d.mean), float(d.se), float(low), float(high), len(a) + len(b), g, method)
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:

@@ -1,5 +1,6 @@
 """benchmint.stats: t on clusters-1 degrees of freedom, bounds that are not zero width when every answer
-is the same, paired differences, and a small seeded coverage check."""
+is the same, paired differences, differences of two samples paired by shared clusters, and small seeded
+coverage checks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import t
 
-from benchmint.stats import mean_with_ci, paired_difference
+from benchmint.stats import clustered_difference, mean_with_ci, paired_difference
 
 T3 = float(t.ppf(0.975, 3))  # 3.18: four documents
 
@@ -125,3 +126,116 @@ def test_coverage_of_a_paired_cell_holds():
         d = paired_difference(a, b, labels)
         hits += d.ci_low <= truth <= d.ci_high
     assert hits / reps >= 0.90
+
+
+def mover_by_hand(a: list[float], ca: list[str], b: list[float], cb: list[str], var: float) -> tuple[float, float]:
+    """MOVER on each mean's own interval, with the correlation `var` (the difference's variance) implies."""
+    ea, eb = mean_with_ci(a, ca), mean_with_ci(b, cb)
+    r = (ea.se ** 2 + eb.se ** 2 - var) / (2 * ea.se * eb.se)
+    d = ea.mean - eb.mean
+    da, db = ea.mean - ea.ci_low, eb.ci_high - eb.mean
+    low = d - (da * da + db * db - 2 * r * da * db) ** 0.5
+    da, db = ea.ci_high - ea.mean, eb.mean - eb.ci_low
+    return low, d + (da * da + db * db - 2 * r * da * db) ** 0.5
+
+
+# two rounds of 9 questions from the chunks x, y, z, w; round a passes where round b fails, chunk by chunk
+A, CA = [1, 1, 0.5, 0.5, 1, 0, 0.5, 1, 0.5], list("xxxyyzzww")
+B, CB = [0, 0.5, 0, 0, 0.5, 0.5, 1, 0, 0.5], list("xxyyyzzww")
+
+
+def test_a_difference_over_shared_chunks_by_hand():
+    d = clustered_difference(A, CA, B, CB)
+    # mean_a 2/3, mean_b 1/3; each chunk's influence sum_a (a - 2/3)/9 - sum_b (b - 1/3)/9:
+    # x: (1/3 + 1/3 - 1/6)/9 - (-1/3 + 1/6)/9 = 2/27; y: 2/27; z: -5/27; w: 1/27
+    var = 4 / 3 * (2 ** 2 + 2 ** 2 + 5 ** 2 + 1 ** 2) / 27 ** 2  # G/(G-1) sum u^2, G = 4
+    independent = np.var(A, ddof=1) / 9 + np.var(B, ddof=1) / 9
+    assert var > 2 * independent  # the chunks pull the rounds apart: more variance than independent questions
+    assert d.mean == pytest.approx(1 / 3) and d.se == pytest.approx(var ** 0.5)
+    assert (d.n, d.clusters, d.method) == (18, 4, "mover")
+    assert (d.ci_low, d.ci_high) == pytest.approx(mover_by_hand(A, CA, B, CB, var))
+    assert d.ci_low < 0 < d.ci_high
+
+
+def test_the_difference_is_never_below_the_independent_variance():
+    # the same chunks make both rounds high or low together: CR1 ~0, the independent variance stays
+    a, b = [1, 1, 0, 0, 1, 1, 0, 0], [1, 0.5, 0, 0, 1, 0.5, 0, 0]
+    c = list("xxyyzzww")
+    d = clustered_difference(a, c, b, c)
+    independent = np.var(a, ddof=1) / 8 + np.var(b, ddof=1) / 8
+    assert d.se == pytest.approx(independent ** 0.5)
+
+
+def test_disjoint_chunks_are_two_independent_clustered_means():
+    a, ca = four_documents([0.45, 0.55, 0.5, 0.5], per=50)
+    b, cb = four_documents([0.3, 0.2, 0.25, 0.35], per=50)
+    cb = [f"other-{c}" for c in cb]
+    d = clustered_difference(a, ca, b, cb)
+    ea, eb = mean_with_ci(a, ca), mean_with_ci(b, cb)
+    assert d.clusters == 8 and d.mean == pytest.approx(ea.mean - eb.mean)
+    # each sample's clusters alone in their influence terms: the two variances add (G/(G-1) on the union)
+    assert d.se ** 2 == pytest.approx(ea.se ** 2 + eb.se ** 2, rel=0.2)
+    half = ((ea.mean - ea.ci_low) ** 2 + (eb.ci_high - eb.mean) ** 2) ** 0.5  # MOVER with no correlation
+    assert d.mean - d.ci_low == pytest.approx(half, rel=0.1)
+
+
+def test_identical_samples_differ_by_nothing_inside_an_interval():
+    d = clustered_difference(A, CA, A, CA)
+    assert d.mean == 0 and d.ci_low < 0 < d.ci_high and d.method == "mover"
+    assert d.ci_high == pytest.approx(-d.ci_low)
+
+
+def test_one_chunk_takes_the_questions_as_independent():
+    a, b = [1, 0, 1, 1, 0.5], [0, 0.5, 0, 1]
+    d = clustered_difference(a, ["c"] * 5, b, ["c"] * 4)
+    assert d.clusters == 1 and d.method == "independent"
+    assert d.se == pytest.approx((np.var(a, ddof=1) / 5 + np.var(b, ddof=1) / 4) ** 0.5)
+    assert d.ci_low < d.mean < d.ci_high
+
+
+def test_constant_samples_take_each_rounds_exact_bound():
+    docs = [f"d{i // 3}" for i in range(12)]  # 12 questions from 4 chunks in each round
+    q = 1 - 0.025 ** (1 / 4)
+    d = clustered_difference([1.0] * 12, docs, [0.0] * 12, docs)
+    assert d.method == "no-variation" and d.mean == 1 and d.se == 0
+    assert d.ci_high == 1 and d.ci_low == pytest.approx(1 - (2 * q * q) ** 0.5)
+    same = clustered_difference([1.0] * 12, docs, [1.0] * 12, docs)
+    assert same.mean == 0 and same.ci_low == pytest.approx(-q) and same.ci_high == pytest.approx(q)
+    # one round constant, the other not: still an interval around the difference
+    mixed = clustered_difference([1.0] * 12, docs, [1, 0, 0.5] * 4, docs)
+    assert mixed.method == "mover" and mixed.ci_low < mixed.mean == 0.5 < mixed.ci_high <= 1
+
+
+def test_a_difference_of_nothing_or_out_of_range_values():
+    assert clustered_difference([], [], [0.5], ["c"]).method == "none"
+    with pytest.raises(ValueError, match="must lie in"):
+        clustered_difference([2.0], ["c"], [0.5], ["c"])
+    with pytest.raises(ValueError, match="cluster labels"):
+        clustered_difference([1.0, 0.0], ["c"], [0.5], ["c"])
+
+
+def test_coverage_of_two_rounds_over_shared_chunks_holds():
+    """10 chunks; each round draws 20-29 questions from them, scored by two targets; a chunk is easier or
+    harder in each round on its own (sd 1.5 on the latent scale), so questions of a chunk are alike within
+    a round: the independent interval covers ~80%."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(5)
+    g, sd, reps, mu = 10, 1.5, 300, (0.5, -0.3)
+    truth = float(norm.cdf(mu[0] / (1 + sd ** 2) ** 0.5) - norm.cdf(mu[1] / (1 + sd ** 2) ** 0.5))
+    hits = naive = 0
+
+    def one_round(m: float) -> tuple[list[float], list[str]]:
+        effect = rng.normal(0, sd, g)
+        chunk = rng.integers(0, g, int(rng.integers(20, 30)))
+        right = rng.random((len(chunk), 2)) < norm.cdf(m + effect[chunk])[:, None]
+        return [float(x) for x in right.mean(1)], [f"c{c}" for c in chunk]
+
+    for _ in range(reps):
+        (a, ca), (b, cb) = one_round(mu[0]), one_round(mu[1])
+        d = clustered_difference(a, ca, b, cb)
+        hits += d.ci_low <= truth <= d.ci_high
+        flat = clustered_difference(a, None, b, None)
+        naive += flat.ci_low <= truth <= flat.ci_high
+    assert 0.92 <= hits / reps <= 0.99
+    assert naive / reps < 0.88
