@@ -81,6 +81,17 @@ def _round_text(r: dict[str, Any]) -> str:
     return text + f"; mean target pass rate {rate:.2f}{interval}, over {r.get('measured', 0)} measured questions."
 
 
+def _drop_text(d: dict[str, Any]) -> str:
+    """The drop from round 0 to the last measured round, with its paired interval."""
+    first, last = d.get("first_round", 0), d.get("last_round")
+    return (f"Drop in mean target pass rate from round {first} to round {last} (round {first}'s minus round "
+            f"{last}'s; positive: the later questions are harder): {d.get('mean', 0):.2f}, 95% interval "
+            f"[{d.get('ci_low', 0):.2f}, {d.get('ci_high', 0):.2f}], over {d.get('n_first')} and {d.get('n_last')} "
+            f"measured questions from {d.get('clusters')} source chunks, {d.get('shared_clusters')} of them in both "
+            "rounds (the rounds hold different questions: the interval is clustered by chunk and paired by the "
+            "chunks they share).")
+
+
 def _difficulty(m: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     measured = sum(1 for r in rows if isinstance(r.get("pass_rate"), (int, float)) and r["pass_rate"] >= 0)
     rounds = m.get("rounds") or []
@@ -92,6 +103,8 @@ def _difficulty(m: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
              "the targets answered, with its 95% interval (clustered by source chunk, so questions from one "
              "passage do not count as independent evidence):", ""]
     lines += [f"- {_round_text(r)}" for r in rounds]
+    if drop := m.get("round_drop"):
+        lines += ["", _drop_text(drop)]
     if m.get("stopped_because"):
         lines += ["", f"Generation stopped: {_inline(m['stopped_because'])}."]
     return lines

@@ -78,6 +78,7 @@ def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contami
         cost=run.models.cost,
         timing=run.timing(),
         selection=selection,
+        round_drop=gen.drop,
     )
 
 
@@ -89,5 +90,6 @@ def build_summary(run: RunFacts, kind: str, accepted: list[Question], rejected: 
         token_usage=run.models.usage, cost=run.models.cost, chunks_used=len(run.gen.used), chunks=len(run.all_chunks),
         added=added,
         kept=kept, retired=[RetiredEntry(id=q.id, question=q.question, reason=q.retired_reason) for q in retired],
-        rounds=[r.brief() for r in run.gen.rounds], missing=run.models.missing, stopped_because=run.gen.stop,
+        rounds=[r.brief() for r in run.gen.rounds], round_drop=run.gen.drop, missing=run.models.missing,
+        stopped_because=run.gen.stop,
         faults=run.models.faults["replies"], workers=dict(sorted(run.gen.workers.items())) or None)

@@ -88,6 +88,39 @@ def rate_text(r: dict[str, Any]) -> str:
     return f"{rate:.2f}{interval}, {r.get('measured', 0)} measured"
 
 
+class RoundDrop(Rec):
+    """How far the targets' mean pass rate fell from round 0 to the last round that measured questions, with
+    a 95% interval paired by the source chunks both rounds drew on (benchmint.stats.clustered_difference)."""
+
+    first_round: int = 0
+    """The round the drop is measured from."""
+    last_round: int
+    """The last round whose questions the targets measured."""
+    mean: float
+    """The first round's mean pass rate minus the last round's (positive: the last round's questions are harder)."""
+    ci_low: float
+    """Lower end of the 95% interval."""
+    ci_high: float
+    """Upper end of the 95% interval."""
+    n_first: int
+    """Measured questions of the first round."""
+    n_last: int
+    """Measured questions of the last round."""
+    clusters: int
+    """Source chunks (each question's first) of either round: the clusters."""
+    shared_clusters: int
+    """Chunks both rounds measured questions from: what pairs the two rounds (0: two independent samples)."""
+    method: str
+    """How the interval was made (benchmint.stats.Estimate.method): "mover", "independent" (one chunk),
+    "no-variation" (each round's rates all the same)."""
+
+
+def drop_text(d: dict[str, Any]) -> str:
+    """A drop as shown: '0.31 [0.12, 0.50], 13 and 11 measured, 9 chunks (5 in both)'."""
+    return (f"{d['mean']:.2f} [{d['ci_low']:.2f}, {d['ci_high']:.2f}], {d['n_first']} and {d['n_last']} measured, "
+            f"{d['clusters']} chunks ({d['shared_clusters']} in both)")
+
+
 SELECTION_RULE = ("measured questions first, the most discriminating (the strong targets right, the weak wrong) "
                   "first, then the lowest pass rate; ties in generation order")
 
@@ -153,6 +186,9 @@ class Manifest(Rec):
     """Seconds: the whole run (total_s) and in model calls (model_s)."""
     selection: Selection | None = None
     """An adaptive build's choice of the published set from every round; None for one round."""
+    round_drop: RoundDrop | None = None
+    """An adaptive build: the drop in mean pass rate from round 0 to the last round that measured questions;
+    None for one round, or when round 0 or no later round measured a question."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump()
@@ -198,7 +234,9 @@ class BuildSummary(Rec):
     chunks: int = 0
     """Chunks of all documents."""
     rounds: list[dict[str, Any]] = Field(default_factory=list)
-    """Per round: round, generated, accepted, mean target pass rate."""
+    """Per round: round, generated, accepted, mean target pass rate with its interval, measured questions."""
+    round_drop: RoundDrop | None = None
+    """An adaptive build: the drop in mean pass rate from round 0 to the last measured round (Manifest.round_drop)."""
     missing: dict[str, int] = Field(default_factory=dict)
     """Target replies and judge votes that never came."""
     stopped_because: str = ""
@@ -224,7 +262,7 @@ class BuildSummary(Rec):
 
     def as_dict(self) -> dict[str, Any]:
         out = self.model_dump()
-        for key in ("version", "view", "refreshed_from", "message", "faults", "timing", "workers"):
+        for key in ("version", "view", "refreshed_from", "message", "faults", "timing", "workers", "round_drop"):
             if out[key] is None:
                 del out[key]
         return out

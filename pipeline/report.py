@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmint.cost import role_money, total_text
 from benchmint.names import escape_undecodable
-from pipeline.records import BuildSummary, rate_text
+from pipeline.records import BuildSummary, drop_text, rate_text
 
 
 def summary_markdown(s: BuildSummary, headline: str) -> str:
@@ -25,6 +25,10 @@ def summary_markdown(s: BuildSummary, headline: str) -> str:
                   "|---|---|---|---|"]
         lines += [f"| {r['round']} | {r['generated']} | {r['accepted']} | {rate_text(r)} |" for r in s.rounds]
         lines.append("")
+    if s.round_drop is not None:
+        d = s.round_drop
+        lines += [f"Drop in mean target pass rate from round {d.first_round} to round {d.last_round} [95% interval, "
+                  f"paired by the chunks both rounds drew on]: {drop_text(d.model_dump())}.", ""]
     if s.missing.get("target_replies") or s.missing.get("judge_votes"):
         lines += [f"Missing: {s.missing['target_replies']} target replies, {s.missing['judge_votes']} judge votes.", ""]
     if s.skipped:

@@ -21,14 +21,14 @@ from benchmint import progress
 from benchmint.config import BuildConfig
 from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Question
-from benchmint.stats import mean_with_ci
+from benchmint.stats import clustered_difference, mean_with_ci
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.multi_hop import MultiHopGenerator, pair_chunks
 from generators.single_hop import SingleHopGenerator
 from pipeline import budget
 from pipeline.concurrent import run_in_plan_order
-from pipeline.records import RoundRecord, StepOutcome
+from pipeline.records import RoundDrop, RoundRecord, StepOutcome
 from pipeline.steps import COMPUTED, as_generation_steps, chunks_with_quantities, plan_steps
 from pipeline.wiring import Wiring
 from validators.base import Context
@@ -50,8 +50,24 @@ class Generation:
     used: set[str] = field(default_factory=set)  # chunk ids a step was written from
     prompts: dict[str, str] = field(default_factory=dict)
     rounds: list[RoundRecord] = field(default_factory=list)
+    # per round: its measured questions' pass rates and clusters (first chunk ids), for the drop
+    measured: list[tuple[list[float], list[str]]] = field(default_factory=list)
+    drop: RoundDrop | None = None  # an adaptive build: round 0 to the last measured round
     stop: str = ""
     workers: Counter = field(default_factory=Counter)  # steps run in other processes, by host:pid
+
+
+def round_drop(measured: list[tuple[list[float], list[str]]]) -> RoundDrop | None:
+    """The drop in mean pass rate from round 0 to the last later round that measured questions (None when
+    either has none), its interval paired by the chunks both rounds drew on."""
+    last = max((r for r, (rates, _) in enumerate(measured) if r > 0 and rates), default=None)
+    if not measured or not measured[0][0] or last is None:
+        return None
+    (a, ca), (b, cb) = measured[0], measured[last]
+    est = clustered_difference(a, ca, b, cb)
+    return RoundDrop(last_round=last, mean=round(est.mean, 4), ci_low=round(est.ci_low, 4),
+                     ci_high=round(est.ci_high, 4), n_first=len(a), n_last=len(b), clusters=est.clusters,
+                     shared_clusters=len(set(ca) & set(cb)), method=est.method)
 
 
 class RoundLoop:
@@ -90,6 +106,8 @@ class RoundLoop:
             self.log.info("round %d: %s", r, rnd.as_dict())
             if self.out.stop:
                 break
+        if cfg.adaptive.rounds > 1:
+            self.out.drop = round_drop(self.out.measured)
         self.out.stop = self.out.stop or ("no new document" if not self.chunks else "chunks exhausted"
                                           if cfg.adaptive.rounds == 1 else f"{cfg.adaptive.rounds} rounds done")
         return self.out
@@ -161,6 +179,7 @@ class RoundLoop:
                 out.stop = why
                 break
         rnd.rejected_by_validator = dict(rejected_by)
+        self.out.measured.append((rates, clusters))
         if rates:
             est = mean_with_ci(rates, clusters)
             rnd.mean_target_pass_rate = round(est.mean, 4)

@@ -13,7 +13,7 @@ from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import load_config
 from benchmint.cost import role_money, total_text
 from benchmint.errors import BenchmintError
-from pipeline.records import rate_text
+from pipeline.records import drop_text, rate_text
 
 
 def build(
@@ -125,6 +125,8 @@ def _print_summary(s: dict) -> None:
         for r in s["rounds"]:
             t.add_row(f"round {r['round']}", f"{r['generated']} generated, {r['accepted']} accepted, "
                                              f"mean target pass rate {rate_text(r)}")
+    if d := s.get("round_drop"):
+        t.add_row(f"pass rate drop, round {d['first_round']} to {d['last_round']}", drop_text(d))
     miss = s.get("missing", {})
     if miss.get("target_replies") or miss.get("judge_votes"):
         t.add_row("missing", f"{miss['target_replies']} target replies, {miss['judge_votes']} judge votes "

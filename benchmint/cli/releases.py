@@ -10,7 +10,7 @@ from rich.errors import NotRenderableError
 from rich.table import Table
 
 from benchmint.cli.ui import fail, out
-from pipeline.records import rate_text
+from pipeline.records import drop_text, rate_text
 
 
 def push(
@@ -92,6 +92,8 @@ def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
         if r.get("mean_target_pass_rate") is not None:
             t.add_row(f"round {r['round']}",
                       f"{r['accepted']} accepted, mean target pass rate {rate_text(r)}")
+    if d := m.get("round_drop"):
+        t.add_row(f"pass rate drop, round {d['first_round']} to {d['last_round']}", drop_text(d))
     out.print(t)
     titles = _doc_titles(m)
     q = Table(title=f"sample of {min(sample, len(qs))}")
@@ -114,6 +116,7 @@ def _show_fields(name: str, v: str, m: dict, qs: list[dict], sample: int) -> dic
         "sources": [{"title": doc["title"], "source": doc["source"]} for doc in docs],
         "rounds": [{"round": r["round"], "accepted": r["accepted"], "mean_target_pass_rate": r["mean_target_pass_rate"]}
                    for r in m.get("rounds", []) if r.get("mean_target_pass_rate") is not None],
+        "round_drop": m.get("round_drop"),
         "sample": [{"id": row.get("id"), "kind": row["kind"], "question": row["question"], "answer": row["answer"],
                     "source": titles.get(row["document_ids"][0], "") if row["document_ids"] else ""}
                    for row in qs[:sample]],

@@ -139,6 +139,13 @@ def test_the_body_gives_the_rounds_with_their_intervals_and_the_models_by_role()
         assert kept in card
     unmeasured = dataset_card(_manifest(), _rows(), ["open"])
     assert "No target model measured these questions" in unmeasured
+    assert "Drop in mean" not in card
+    drop = {"first_round": 0, "last_round": 1, "mean": 0.3125, "ci_low": 0.05, "ci_high": 0.5, "n_first": 12,
+            "n_last": 10, "clusters": 9, "shared_clusters": 5, "method": "mover"}
+    card = dataset_card({**m, "round_drop": drop}, _rows(), ["mcq", "open"])
+    assert ("Drop in mean target pass rate from round 0 to round 1 (round 0's minus round 1's; positive: the later "
+            "questions are harder): 0.31, 95% interval [0.05, 0.50], over 12 and 10 measured questions from 9 "
+            "source chunks, 5 of them in both rounds") in card
 
 
 def test_the_card_is_a_function_of_the_manifest_and_rows():

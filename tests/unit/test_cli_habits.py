@@ -196,6 +196,7 @@ def test_show_json(tmp_path):
     assert data["sources"] == [{"title": "Orrin manual", "source": "orrin.md"}]
     assert len(data["sample"]) == 1 and data["sample"][0]["source"] == "Orrin manual"
     assert data["sample"][0]["question"].startswith("What is fact number") and data["created_at"]
+    assert data["round_drop"] is None  # a one-round build
     latest = json.loads(runner.invoke(app, ["show", "b", "--output-dir", str(out), "--json"]).stdout)
     assert latest["version"] == "v2" and latest["parent"] == "v1" and len(latest["sample"]) == 2
 

@@ -18,10 +18,10 @@ from benchmint.records import Chunk, Citation, Document, Question, Verdict, ques
 from generators.adaptive import RoundPlan
 from pipeline.budget import question_stop
 from pipeline.concurrent import run_in_plan_order
-from pipeline.records import BuildSummary, RoundRecord, StepOutcome
+from pipeline.records import BuildSummary, RoundDrop, RoundRecord, StepOutcome
 from pipeline.refresh import diff_documents, nothing_to_recheck, refresh_fingerprint, retire_rule
 from pipeline.report import summary_markdown
-from pipeline.rounds import RoundLoop
+from pipeline.rounds import RoundLoop, round_drop
 from pipeline.selection import choose
 from pipeline.steps import as_generation_steps, interleave, plan_steps, step_name
 from pipeline.wiring import Direct
@@ -284,7 +284,24 @@ def test_the_summary_renders_as_markdown_with_what_was_skipped_and_spent():
     assert "- `/docs/caf\\xe9.md`: not UTF-8" in lines  # the undecodable byte escaped, not dropped
     assert "- generator: 4 calls, 1 cached, 900 prompt + 300 completion tokens" in lines
     d = s.as_dict()
-    assert d["release"] is None and "version" not in d and "timing" not in d
+    assert d["release"] is None and "version" not in d and "timing" not in d and "round_drop" not in d
+    assert not any(line.startswith("Drop") for line in lines)
+    s.round_drop = RoundDrop(last_round=2, mean=0.3125, ci_low=0.05, ci_high=0.5, n_first=12, n_last=10,
+                             clusters=9, shared_clusters=5, method="mover")
+    assert ("Drop in mean target pass rate from round 0 to round 2 [95% interval, paired by the chunks both rounds "
+            "drew on]: 0.31 [0.05, 0.50], 12 and 10 measured, 9 chunks (5 in both).") in summary_markdown(s, "x")
+    assert s.as_dict()["round_drop"]["last_round"] == 2
+
+
+def test_the_drop_runs_from_round_0_to_the_last_round_that_measured_questions():
+    r0 = ([1.0, 0.5, 1.0, 0.5], ["a", "b", "c", "d"])
+    r1 = ([0.5, 0.0, 0.5], ["a", "b", "e"])
+    assert round_drop([]) is None and round_drop([r0]) is None
+    assert round_drop([([], []), r1]) is None and round_drop([r0, ([], [])]) is None
+    d = round_drop([r0, r1, ([], [])])  # the last round measured nothing: the drop ends at round 1
+    assert (d.first_round, d.last_round, d.n_first, d.n_last, d.clusters, d.shared_clusters) == (0, 1, 4, 3, 5, 2)
+    assert d.mean == pytest.approx(0.75 - 1 / 3, abs=1e-4) and d.ci_low < d.mean < d.ci_high
+    assert d.method == "mover"
 
 
 # --------------------------------------------------------------------------- rounds measured
@@ -332,6 +349,14 @@ def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path)
     assert r0.mean_target_pass_rate == pytest.approx(sum(rates) / 5)
     assert r0.pass_rate_ci[0] < r0.mean_target_pass_rate < r0.pass_rate_ci[1]
     assert r1.measured >= 5 and len({c for r, c in wiring.steps if r == 1}) == r1.chunks  # each chunk once a round
+    # the drop from round 0 to round 1, paired by the chunks both measured (round 1 returns to the failed ones)
+    drop = gen.drop
+    both = {c for r, c in wiring.steps if r == 0} & {c for r, c in wiring.steps if r == 1}
+    shared = {c for c in both if int(c.rsplit("c", 1)[1]) % 3 == 0}
+    assert (drop.last_round, drop.n_first, drop.n_last) == (1, 5, r1.measured)
+    assert drop.shared_clusters == len(shared) > 0
+    assert drop.mean == pytest.approx(r0.mean_target_pass_rate - r1.mean_target_pass_rate, abs=1e-3)
+    assert drop.ci_low <= drop.mean <= drop.ci_high
     assert "0.35 [" in summary_markdown(BuildSummary(name="t", kind="build", accepted=1, rejected=0, generated=1,
                                                      rounds=[r0.brief()]), "published v1")
     unbounded = cfg.model_copy(update={"adaptive": cfg.adaptive.model_copy(update={"min_measured": 0})})
@@ -340,3 +365,4 @@ def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path)
         loop = RoundLoop(unbounded, wiring, pool, ctx, ValidatorChain([], []), chunks, chunks, logging.getLogger("t"))
         gen = loop.run()
     assert [r.chunks for r in gen.rounds] == [4, 4]  # chunks_per_round only
+
