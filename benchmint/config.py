@@ -74,6 +74,10 @@ class AdaptiveConfig(Record):
     # this many of its questions are measured by the targets, so its mean pass rate rests on enough questions;
     # 0: chunks_per_round only. The question count, the token budget and the last chunk still stop it.
     min_measured: int = Field(default=12, ge=0)
+    # a shape (kind, tactic, multi-hop) with fewer measured questions stays in the next round's mix, still
+    # being explored; one with this many or more leaves it only when its pass rate's 95% interval lies
+    # wholly above the hardest shape's
+    shape_min_measured: int = Field(default=3, ge=1)
     sample: int = Field(default=6, ge=1)  # failed and passed questions shown to the evaluator agent
     max_tokens: int | None = Field(default=None, ge=1)  # budget: completion tokens over every role
     max_cost: float | None = Field(default=None, gt=0)

@@ -31,6 +31,8 @@ from benchmint.fence import fence
 from benchmint.llm import ModelClient
 from benchmint.prompts import load_prompt
 from benchmint.records import Chunk, Question
+from benchmint.stats import mean_with_ci
+from generators.shapes import ShapeRate, shape
 
 
 class Patterns(BaseModel):
@@ -43,14 +45,8 @@ class RoundPlan:
     multi_hop: float
     patterns: list[str] = field(default_factory=list)
     focus: str = ""
-    shape_pass_rates: dict[str, float] = field(default_factory=dict)
+    shape_pass_rates: dict[str, ShapeRate] = field(default_factory=dict)
     error: str = ""
-
-
-def shape(q: Question) -> str:
-    if q.hops > 1:
-        return "multi_hop"
-    return f"{q.kind}:{q.tactic}" if q.tactic else q.kind
 
 
 def _results(q: Question) -> list[dict]:
@@ -73,11 +69,12 @@ def _show(q: Question) -> str:
 
 class AdaptiveAgent:
     def __init__(self, client: ModelClient, sample: int = 6, max_patterns: int = 4,
-                 tactics: list[str] | None = None, barren_after: int = 2):
+                 tactics: list[str] | None = None, barren_after: int = 2, shape_min_measured: int = 3):
         self.client = client
         self.sample = sample
         self.tactics = list(tactics or [])  # the harder forms the rounds may try
         self.barren_after = barren_after  # candidates of a shape, none measured: the shape is dropped
+        self.shape_min_measured = shape_min_measured  # fewer measured questions: the shape stays, still explored
         self.max_patterns = max_patterns
         self.prompt = load_prompt("adaptive_patterns")
 
@@ -129,12 +126,19 @@ class AdaptiveAgent:
                                   k=str(self.max_patterns))
 
     @staticmethod
-    def shape_pass_rates(questions: list[Question]) -> dict[str, float]:
-        by: dict[str, list[float]] = defaultdict(list)
+    def shape_pass_rates(questions: list[Question]) -> dict[str, ShapeRate]:
+        """Each shape's measured pass rate with its interval, clustered by the questions' first chunk."""
+        by: dict[str, tuple[list[float], list[str]]] = defaultdict(lambda: ([], []))
         for q in questions:
             if q.pass_rate is not None:
-                by[shape(q)].append(q.pass_rate)
-        return {k: sum(v) / len(v) for k, v in sorted(by.items())}
+                rates, clusters = by[shape(q)]
+                rates.append(q.pass_rate)
+                clusters.append(q.chunk_ids[0] if q.chunk_ids else q.id)
+        out = {}
+        for k in sorted(by):
+            est = mean_with_ci(*by[k])
+            out[k] = ShapeRate(n=est.n, mean=est.mean, ci=[est.ci_low, est.ci_high])
+        return out
 
     def options(self, kinds: list[str]) -> list[str]:
         """Every shape a round may use: the configured kinds, the tactics, multi-hop."""
@@ -143,25 +147,35 @@ class AdaptiveAgent:
     def plan(self, questions: list[Question], kinds: list[str], multi_hop: float) -> RoundPlan:
         """The next round's mix, patterns and focus, from every question generated so far.
 
-        The shapes not measured yet are tried first (they may be harder still), except those
-        with `barren_after` candidates or more and not one measured (every candidate rejected
-        before the targets saw it); then the measured shapes within 0.1 of the lowest pass rate
-        (the others leave the mix for the round)."""
+        The shapes not measured yet are tried first, except those with `barren_after` candidates or
+        more and not one measured (every candidate rejected before the targets saw it); then the shapes
+        with fewer than `shape_min_measured` measured questions (still being explored); then the
+        measured shapes whose 95% interval reaches the hardest one's. A shape leaves the mix for the
+        round only when its interval lies wholly above the hardest shape's: clearly easier, not just
+        easier on a few questions."""
         rates = self.shape_pass_rates(questions)
         tried = Counter(shape(q) for q in questions)
         options = self.options(kinds)
         plan = RoundPlan(kinds=list(kinds), multi_hop=multi_hop, shape_pass_rates=rates)
         if rates:
-            live = {k: r for k, r in rates.items() if k in options}
-            lowest = min(live.values()) if live else 0.0
-            hard = [k for k in options if k in live and live[k] <= lowest + 0.1]
+            settled = [r for k, r in rates.items() if k in options and r.n >= self.shape_min_measured]
+            hardest = min(settled, key=lambda r: r.mean, default=None)
+            for k, r in rates.items():
+                if k not in options:
+                    r.status = "not offered"
+                elif hardest is None or r.n < self.shape_min_measured:
+                    r.status = "exploring"
+                else:
+                    r.status = "dropped" if r.ci[0] > hardest.ci[1] else "kept"
             untried = [k for k in options if k not in rates and tried[k] < self.barren_after]
+            exploring = [k for k in options if k in rates and rates[k].status == "exploring"]
+            kept = [k for k in options if k in rates and rates[k].status == "kept"]
             # the shapes not measured yet go first (a round explores them all when it has the steps),
-            # then the hardest measured ones
-            chosen = untried + [k for k in hard if k not in untried]
+            # then those measured too little to judge, then the ones as hard as the hardest
+            chosen = untried + exploring + kept
             plan.kinds = [k for k in chosen if k != "multi_hop"] or list(kinds)
             if "multi_hop" in chosen:
-                plan.multi_hop = max(multi_hop, 0.5 if "multi_hop" in hard else 0.25)
+                plan.multi_hop = max(multi_hop, 0.5 if "multi_hop" in kept else 0.25)
             else:
                 plan.multi_hop = multi_hop / 2 if "multi_hop" in rates else 0.0
         try:
@@ -225,5 +239,5 @@ class AdaptiveAgent:
 
     def describe(self, plan: RoundPlan) -> dict[str, Any]:
         return {"patterns": plan.patterns, "kinds": plan.kinds, "multi_hop": plan.multi_hop,
-                "shape_pass_rates": {k: round(v, 3) for k, v in plan.shape_pass_rates.items()},
+                "shape_pass_rates": {k: v.rounded() for k, v in plan.shape_pass_rates.items()},
                 **({"error": plan.error} if plan.error else {})}

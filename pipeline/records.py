@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from benchmint.records import Question
 from benchmint.usage import StepUsage
+from generators.shapes import ShapeRate
 
 
 class Rec(BaseModel):
@@ -60,8 +61,10 @@ class RoundRecord(Rec):
     """An adaptive round: the question shapes it used."""
     multi_hop: float | None = None
     """An adaptive round: its share of multi-hop steps."""
-    shape_pass_rates: dict[str, float] | None = None
-    """An adaptive round: the measured pass rate per shape it planned from."""
+    shape_pass_rates: dict[str, ShapeRate] | None = None
+    """An adaptive round: per shape it planned from, the measured questions, their mean pass rate with its
+    clustered 95% interval, and whether the round kept the shape, dropped it (clearly easier than the
+    hardest) or is still exploring it."""
     error: str | None = None
     """An adaptive round whose patterns could not be named: why (the round went on with the mix alone)."""
 

@@ -78,7 +78,8 @@ class RoundLoop:
         gen = pool["generator"]
         self.single = SingleHopGenerator(gen, cfg.generation.questions_per_chunk, cfg.generation.kinds, cfg.seed)
         self.multi = MultiHopGenerator(gen, max(1, cfg.generation.questions_per_chunk - 1), cfg.seed)
-        self.agent = (AdaptiveAgent(gen, cfg.adaptive.sample, tactics=cfg.adaptive.tactics)
+        self.agent = (AdaptiveAgent(gen, cfg.adaptive.sample, tactics=cfg.adaptive.tactics,
+                                    shape_min_measured=cfg.adaptive.shape_min_measured)
                       if cfg.adaptive.rounds > 1 else None)
         self.concurrency = max(1, getattr(gen, "concurrency", 1))
         self.out = Generation(prompts=self.single.prompts())

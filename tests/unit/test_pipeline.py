@@ -16,6 +16,7 @@ from benchmint.modelspec import ModelSpec
 from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
 from generators.adaptive import RoundPlan
+from generators.shapes import ShapeRate
 from pipeline.budget import question_stop
 from pipeline.concurrent import run_in_plan_order
 from pipeline.records import BuildSummary, RoundDrop, RoundRecord, StepOutcome
@@ -258,9 +259,11 @@ def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
     first = RoundRecord(round=0, generated=4, accepted=2, rejected=2, mean_target_pass_rate=None)
     assert set(first.as_dict()) == {"round", "generated", "accepted", "rejected", "rejected_by_validator", "chunks",
                                     "mean_target_pass_rate", "measured", "pass_rate_ci", "completion_tokens"}
+    rate = ShapeRate(n=4, mean=0.5, ci=[0.2, 0.8], status="kept")
     later = first.model_copy(update={"round": 1, "patterns": ["units"], "kinds": ["mcq"], "multi_hop": 0.0,
-                                     "shape_pass_rates": {"mcq": 0.5}})
+                                     "shape_pass_rates": {"mcq": rate}})
     assert later.as_dict()["patterns"] == ["units"] and "error" not in later.as_dict()
+    assert later.as_dict()["shape_pass_rates"] == {"mcq": {"n": 4, "mean": 0.5, "ci": [0.2, 0.8], "status": "kept"}}
     assert later.brief() == {"round": 1, "generated": 4, "accepted": 2, "mean_target_pass_rate": None,
                                "measured": 0, "pass_rate_ci": None}
 
@@ -357,6 +360,7 @@ def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path)
     assert drop.shared_clusters == len(shared) > 0
     assert drop.mean == pytest.approx(r0.mean_target_pass_rate - r1.mean_target_pass_rate, abs=1e-3)
     assert drop.ci_low <= drop.mean <= drop.ci_high
+    assert loop_agent_min(cfg, tmp_path, 7) == 7
     assert "0.35 [" in summary_markdown(BuildSummary(name="t", kind="build", accepted=1, rejected=0, generated=1,
                                                      rounds=[r0.brief()]), "published v1")
     unbounded = cfg.model_copy(update={"adaptive": cfg.adaptive.model_copy(update={"min_measured": 0})})
@@ -366,3 +370,11 @@ def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path)
         gen = loop.run()
     assert [r.chunks for r in gen.rounds] == [4, 4]  # chunks_per_round only
 
+
+def loop_agent_min(cfg: BuildConfig, tmp_path, n: int) -> int:
+    """The shape minimum the rounds' agent gets from `adaptive.shape_min_measured`."""
+    cfg = cfg.model_copy(update={"adaptive": cfg.adaptive.model_copy(update={"shape_min_measured": n})})
+    with ModelPool({"generator": cfg.models.generator}, tmp_path) as pool:
+        loop = RoundLoop(cfg, Direct(), pool, Context(config=cfg), ValidatorChain([], []), [], [],
+                         logging.getLogger("t"))
+    return loop.agent.shape_min_measured

@@ -135,33 +135,83 @@ def test_tactic_prompts_and_unknown_tactics():
         load_config(None, {"name": "t", "sources": ["x"], "adaptive": {"tactics": ["open:riddle"]}})
 
 
-def measured(kind: str, rate: float | None, tactic: str = "", hops: int = 1, i: int = 0) -> Question:
+def measured(kind: str, rate: float | None, tactic: str = "", hops: int = 1, i: int = 0, chunk: str = "c1") -> Question:
     text = f"What is measured {kind} {tactic} {hops} {i}?"
     x = Question(id=question_id(text, "a"), question=text, answer="a", kind=kind, tactic=tactic, hops=hops,
-                 citations=[Citation(quote="x", chunk_id="c1", document_id="doc1")], document_ids=["doc1"],
-                 chunk_ids=["c1"], generator_model="t", prompt_id="p", prompt_version="1")
+                 citations=[Citation(quote="x", chunk_id=chunk, document_id="doc1")], document_ids=["doc1"],
+                 chunk_ids=[chunk], generator_model="t", prompt_id="p", prompt_version="1")
     x.pass_rate = rate
     return x
 
 
+class Namer:
+    """The evaluator agent's model: names one pattern (the mix, not the patterns, is under test)."""
+
+    def complete_json(self, messages, schema, **kw):
+        return schema(patterns=["numbers with units"])
+
+
+def many(kind: str, rates: list[float], start: int, chunks: int) -> list[Question]:
+    """Measured questions of one kind, from `chunks` chunks in turn."""
+    return [measured(kind, r, i=start + k, chunk=f"{kind}-c{k % chunks}") for k, r in enumerate(rates)]
+
+
 def test_the_agent_keeps_the_hardest_shapes_tries_new_ones_and_drops_barren_ones():
     agent = AdaptiveAgent(client=None, tactics=["numeric:computed", "mcq:near_miss"], barren_after=3)
-    # (the shapes not measured yet come first, then the hardest measured)
-    # round 0: plain kinds only; mcq is the harder one
+    # (the shapes not measured yet come first, then those measured too little to judge, then the hardest)
+    # round 0: plain kinds only, two and one measured questions: both still explored
     r0 = [measured("open", 1.0, i=0), measured("open", 0.5, i=1), measured("mcq", 0.5, i=2)]
     plan = agent.plan(r0, ["open", "mcq"], 0.0)
-    assert plan.kinds == ["numeric:computed", "mcq:near_miss", "mcq"] and plan.multi_hop == 0.25
-    assert plan.shape_pass_rates == {"mcq": 0.5, "open": 0.75}
-    # round 1: computed numbers measured hardest; near-miss mcq tried 3 times, all rejected before
+    assert plan.kinds == ["numeric:computed", "mcq:near_miss", "open", "mcq"] and plan.multi_hop == 0.25
+    assert {k: (r.n, r.mean, r.status) for k, r in plan.shape_pass_rates.items()} == {
+        "mcq": (1, 0.5, "exploring"), "open": (2, 0.75, "exploring")}
+    # round 1: computed numbers measured; near-miss mcq tried 3 times, all rejected before
     # measurement (barren); multi-hop tried once, not measured yet (tried again)
     r1 = r0 + [measured("numeric", 0.5, "computed", i=3)] + \
         [measured("mcq", None, "near_miss", i=k) for k in range(4, 7)] + [measured("open", None, hops=2, i=7)]
     assert shape(r1[3]) == "numeric:computed" and shape(r1[-1]) == "multi_hop"
     plan = agent.plan(r1, ["open", "mcq"], 0.0)
-    assert plan.kinds == ["mcq", "numeric:computed"] and plan.multi_hop == 0.25
+    assert plan.kinds == ["open", "mcq", "numeric:computed"] and plan.multi_hop == 0.25
     # multi-hop tried enough without a measured question: dropped
     r2 = r1 + [measured("open", None, hops=2, i=k) for k in range(8, 10)]
     assert agent.plan(r2, ["open", "mcq"], 0.0).multi_hop == 0.0
+
+
+def test_a_shape_easier_on_a_few_questions_stays():
+    # the old rule (within 0.1 of the lowest mean) dropped open, 0.33 above mcq on three questions each
+    agent = AdaptiveAgent(client=Namer())
+    qs = many("open", [1.0, 0.5, 0.5], 0, 3) + many("mcq", [0.5, 0.5, 0.0], 3, 3)
+    plan = agent.plan(qs, ["open", "mcq"], 0.0)
+    rates = plan.shape_pass_rates
+    assert rates["open"].mean - rates["mcq"].mean > 0.3 and rates["open"].ci[0] < rates["mcq"].ci[1]
+    assert rates["open"].status == "kept" and rates["mcq"].status == "kept"
+    assert "open" in plan.kinds and "mcq" in plan.kinds
+    # two questions all passed, against a hard shape on twenty: still explored, not dropped
+    qs = many("open", [1.0, 1.0], 0, 2) + many("mcq", [0.0] * 20, 2, 10)
+    plan = agent.plan(qs, ["open", "mcq"], 0.0)
+    assert plan.shape_pass_rates["open"].status == "exploring" and "open" in plan.kinds
+    # the minimum is the agent's: at two it judges open, whose interval from two chunks still reaches mcq's
+    judged = AdaptiveAgent(client=Namer(), shape_min_measured=2).plan(qs, ["open", "mcq"], 0.0).shape_pass_rates
+    assert judged["open"].status == "kept" and judged["open"].ci[0] < judged["mcq"].ci[1]
+
+
+def test_a_shape_leaves_the_mix_when_its_interval_lies_above_the_hardest():
+    agent = AdaptiveAgent(client=Namer())
+    qs = many("open", [1.0] * 30, 0, 10) + many("mcq", [0.0, 0.5] * 15, 30, 10)
+    plan = agent.plan(qs, ["open", "mcq"], 0.0)
+    rates = plan.shape_pass_rates
+    assert rates["open"].ci[0] > rates["mcq"].ci[1] and rates["open"].status == "dropped"
+    assert "open" not in plan.kinds and "mcq" in plan.kinds
+    # clearly easier by less than 0.1: the old rule kept open at 0.09 against 0.0, on 200 and 300 questions
+    qs = many("open", ([0.5] * 9 + [0.0] * 41) * 4, 0, 100) + many("mcq", [0.0] * 300, 200, 150)
+    plan = agent.plan(qs, ["open", "mcq"], 0.0)
+    rates = plan.shape_pass_rates
+    assert rates["open"].mean == pytest.approx(0.09) and rates["open"].status == "dropped"
+    assert plan.kinds == ["mcq"]
+    # the round record shows each shape's evidence, rounded
+    shown = agent.describe(plan)["shape_pass_rates"]
+    assert shown["open"].model_dump() == {"n": 200, "mean": 0.09, "ci": [round(x, 3) for x in rates["open"].ci],
+                                          "status": "dropped"}
 
 
 def test_multi_hop_steps_do_not_use_up_the_kinds_turns():
