@@ -8,7 +8,8 @@ from pathlib import Path
 
 from benchmint.breaker import Endpoint
 from benchmint.llm import ModelClient
-from benchmint.local_server import LocalServer, resolve_local_gguf
+from benchmint.local_models import resolve_local_gguf
+from benchmint.local_server import LocalServer
 from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url
