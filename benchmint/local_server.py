@@ -66,11 +66,14 @@ class LocalServer:
     """llama.cpp's server for one GGUF file, on 127.0.0.1: `llama-server` with `slots` parallel slots and
     continuous batching, or (when that binary is not built) llama_cpp.server, which serves one at a time.
 
-    n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback."""
+    n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback.
+    chat_template: a Jinja chat template for a GGUF that carries none (a base model; llama-server would
+    otherwise wrap the messages in ChatML, whose markers such a model reads as text); "": the GGUF's own."""
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
-                 poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None):
+                 poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None,
+                 chat_template: str = ""):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
@@ -80,6 +83,7 @@ class LocalServer:
         self.slots = slots
         self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
         self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
+        self.chat_template = chat_template
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.binary: Path | None = None
@@ -95,9 +99,10 @@ class LocalServer:
             return [str(self.binary), "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
                     "--alias", "local", "--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots),
                     "--no-kv-unified",  # each slot keeps its own n_ctx: a long prompt cannot starve the others
-                    "--cont-batching", "--jinja",  # the GGUF's own chat template
+                    "--cont-batching", "--jinja",  # Jinja chat templates: the GGUF's own, or chat_template
                     "--threads", threads, "--threads-batch", batch, "--poll", str(self.poll),
-                    "--cache-ram", "256", "--no-webui", "--metrics"]
+                    "--cache-ram", "256", "--no-webui", "--metrics",
+                    *(["--chat-template", self.chat_template] if self.chat_template else [])]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.
