@@ -99,7 +99,8 @@ def run_child(url: str, concurrency: int) -> dict:
 
 def record() -> None:
     from benchmint.config import cache_root
-    from benchmint.local_server import LocalServer, resolve_local_gguf
+    from benchmint.local_models import resolve_local_gguf
+    from benchmint.local_server import LocalServer
 
     gguf = resolve_local_gguf("local:smollm2-135m", cache_root())
     with tempfile.TemporaryDirectory() as tmp:

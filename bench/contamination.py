@@ -122,7 +122,8 @@ def _judge_client(args: argparse.Namespace, cache: Path) -> Iterator[Any]:
         yield None
         return
     from benchmint.llm import ModelClient
-    from benchmint.local_server import LocalServer, resolve_local_gguf
+    from benchmint.local_models import resolve_local_gguf
+    from benchmint.local_server import LocalServer
     from benchmint.modelspec import parse_model_ref
     from benchmint.pool import ModelPool
     from benchmint.response_cache import ResponseCache

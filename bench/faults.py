@@ -35,7 +35,8 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-faults-pref
 apply_offline_defaults(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="CRITICAL")
 
 from benchmint.config import BuildConfig, cache_root  # noqa: E402
-from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.local_models import resolve_local_gguf  # noqa: E402
+from benchmint.local_server import LocalServer  # noqa: E402
 from tests.endpoint_standin import (  # noqa: E402
     DECK,
     EndpointStandIn,

@@ -31,7 +31,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmint.config import cache_root  # noqa: E402
-from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.local_models import resolve_local_gguf  # noqa: E402
+from benchmint.local_server import LocalServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSAGE_CHARS = 1500

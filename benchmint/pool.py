@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from benchmint.breaker import Endpoint
 from benchmint.llm import ModelClient
-from benchmint.local_server import LocalServer, resolve_local_gguf
+from benchmint.local_models import chat_template_for, resolve_local_gguf
+from benchmint.local_server import LocalServer
 from benchmint.modelspec import ModelSpec
 from benchmint.response_cache import ResponseCache
 from benchmint.secrets import redact_url
@@ -66,14 +68,17 @@ class ModelPool:
         if not spec.is_local:
             return ModelClient(spec, role, self.usage, self.cache, endpoint=self._endpoint(spec.base_url or "", spec))
         gguf = resolve_local_gguf(spec.model, self.cache_dir)
+        template = chat_template_for(spec.model)
         server = self.servers.get(gguf)
         if server is None:
             logs = self.cache_dir / "logs"
             logs.mkdir(parents=True, exist_ok=True)
-            server = LocalServer(gguf, n_ctx=spec.n_ctx, slots=spec.max_concurrency,
+            server = LocalServer(gguf, n_ctx=spec.n_ctx, slots=spec.max_concurrency, chat_template=template,
                                  log_path=logs / f"llama-server-{gguf.stem}.log").start()
             self.servers[gguf] = server
         identity = f"local:{gguf.name}:{gguf.stat().st_size}"
+        if template:  # the template shapes every reply: a changed one must not replay the cached replies
+            identity += f":template-{hashlib.sha256(template.encode()).hexdigest()[:12]}"
         spec = spec.model_copy(update={"max_concurrency": server.slots})  # 1 on the llama_cpp.server fallback
         return ModelClient(spec, role, self.usage, self.cache, base_url=server.base_url, identity=identity,
                            endpoint=self._endpoint(server.base_url, spec))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchmint import progress
 from benchmint.config import BuildConfig
 from benchmint.errors import ConfigError
-from benchmint.local_server import default_targets
+from benchmint.local_models import default_targets
 from benchmint.modelspec import ModelSpec
 
 

@@ -15,7 +15,8 @@ import pytest  # noqa: E402
 
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.llm import ModelClient  # noqa: E402
-from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.local_models import resolve_local_gguf  # noqa: E402
+from benchmint.local_server import LocalServer  # noqa: E402
 from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.response_cache import ResponseCache  # noqa: E402
 from benchmint.usage import UsageBook  # noqa: E402

@@ -78,11 +78,13 @@ def test_published_questions_are_grounded_and_measured(adaptive):
 
 def test_rounds_without_targets_default_to_the_embedded_models():
     from benchmint.config import load_config
-    from benchmint.local_server import default_targets
+    from benchmint.local_models import LOCAL_MODELS, default_targets
 
     cfg = load_config(None, {"sources": ["examples/docs/"], "rounds": 3})
     assert cfg.name == "docs" and cfg.adaptive.rounds == 3 and cfg.models.targets == []
-    assert [t.model for t in default_targets()] == ["local:smollm2-135m", "local:qwen2.5-coder-1.5b"]
+    # weakest first; Gemma 3 270M between the two when its package is installed
+    gemma = ["local:gemma3-270m"] if LOCAL_MODELS["gemma3-270m"].installed() else []
+    assert [t.model for t in default_targets()] == ["local:smollm2-135m", *gemma, "local:qwen2.5-coder-1.5b"]
     with pytest.raises(ConfigError, match="difficulty.band"):
         load_config(None, {"sources": ["x"], "band": "0.9:0.2"})
 

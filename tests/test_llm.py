@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from benchmint.errors import ModelError
-from benchmint.local_server import QWEN_SHA256, LocalServer, assemble_qwen, resolve_local_gguf
+from benchmint.local_models import LOCAL_MODELS, resolve_local_gguf
+from benchmint.local_server import LocalServer
 from tests.fixtures import MESSAGES, Fact
 
 
@@ -44,13 +45,14 @@ def test_local_model_resolution(cache_dir, tmp_path):
 
 
 def test_qwen_parts_join_and_verify(tmp_path):
-    path = assemble_qwen(tmp_path)
+    qwen = LOCAL_MODELS["qwen2.5-coder-1.5b"]
+    path = qwen.gguf(tmp_path)
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(16 << 20):
             h.update(block)
-    assert h.hexdigest() == QWEN_SHA256
-    assert assemble_qwen(tmp_path) == path  # verified once, reused
+    assert h.hexdigest() == qwen.sha256
+    assert qwen.gguf(tmp_path) == path  # verified once, reused
 
 
 

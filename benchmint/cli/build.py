@@ -68,7 +68,7 @@ def build(
         params = flow_params(cfg)
     except BenchmintError as exc:
         fail(str(exc), 2)
-    from benchmint.local_server import resolve_local_gguf
+    from benchmint.local_models import resolve_local_gguf
 
     # fail fast, before Prefect starts, on a local model that is not there
     for spec in [cfg.models.generator, *cfg.models.targets, *cfg.models.panel()]:

@@ -25,7 +25,7 @@ def eval_(
     closed_book: Annotated[bool, typer.Option("--closed-book", help="Ask without the source text.")] = False,
 ) -> None:
     """Evaluate models on a release: accuracy with 95% intervals, paired differences, a chart."""
-    from benchmint.local_server import resolve_local_gguf
+    from benchmint.local_models import resolve_local_gguf
     from benchmint.modelspec import parse_model_ref
 
     try:

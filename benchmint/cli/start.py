@@ -37,7 +37,7 @@ def init(
 
 def models() -> None:
     """List the embedded local models and whether they are installed."""
-    from benchmint.local_server import list_local_models
+    from benchmint.local_models import list_local_models
 
     t = Table(title="local models (use with --model)")
     t.add_column("model", no_wrap=True)

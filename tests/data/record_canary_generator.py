@@ -22,7 +22,8 @@ from pathlib import Path  # noqa: E402
 
 from benchmint.config import cache_root  # noqa: E402
 from benchmint.llm import ModelClient  # noqa: E402
-from benchmint.local_server import LocalServer, resolve_local_gguf  # noqa: E402
+from benchmint.local_models import resolve_local_gguf  # noqa: E402
+from benchmint.local_server import LocalServer  # noqa: E402
 from benchmint.modelspec import ModelSpec  # noqa: E402
 from benchmint.records import Document, sha256_text  # noqa: E402
 from benchmint.usage import UsageBook  # noqa: E402
