@@ -25,10 +25,11 @@ from pathlib import Path
 ENV_BINARY = "BENCHMINT_LLAMA_SERVER"  # a llama-server binary to use instead of the cached build
 PACKAGE = "llama-cpp-python"
 # The same flags every time: a re-run then finds CMake's cache unchanged and rebuilds nothing.
-# GGML_OPENMP=OFF: ggml's own thread pool, whose idle threads sleep with `--poll 0` (OpenMP's spin instead;
-# on a machine shared with a busy neighbour, spinning threads take the cores the working ones need).
+# GGML_OPENMP=ON: ggml's threads then meet at OpenMP's barrier, which can sleep (the server runs them with
+# OMP_WAIT_POLICY=PASSIVE, benchmint.local_server); ggml's own barrier only spins, and with a busy neighbour
+# on the cores a spinning thread holds the core its partner needs (one request over 14x slower, BENCHMARKS.md).
 # LLAMA_USE_PREBUILT_UI=OFF: the build would otherwise try to download the web UI from a model hub.
-CMAKE_FLAGS = ("-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_SERVER=ON", "-DGGML_NATIVE=ON", "-DGGML_OPENMP=OFF",
+CMAKE_FLAGS = ("-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_SERVER=ON", "-DGGML_NATIVE=ON", "-DGGML_OPENMP=ON",
                "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
                "-DLLAMA_USE_PREBUILT_UI=OFF")
 BUILD_HINT = "make install (or: .venv/bin/python -m benchmint.server_binary), about 10 minutes once"
@@ -58,7 +59,9 @@ def llama_cpp_version() -> str | None:
 
 
 def build_dir(version: str) -> Path:
-    return cache_root() / f"{version}-{cpu_flags_hash()}"
+    """One folder per version, CPU and set of build flags (changed flags build anew instead of reusing)."""
+    flags = hashlib.sha256(" ".join(CMAKE_FLAGS).encode()).hexdigest()[:6]
+    return cache_root() / f"{version}-{cpu_flags_hash()}-{flags}"
 
 
 def _built(folder: Path) -> Path:

@@ -37,3 +37,21 @@ def test_prompt_threads_can_differ(monkeypatch):
     server.binary = Path("llama-server")
     cmd = server.command()
     assert cmd[cmd.index("--threads") + 1] == "1" and cmd[cmd.index("--threads-batch") + 1] == "2"
+
+
+def test_the_server_sleeps_at_its_barriers_unless_the_user_chose_a_policy(monkeypatch):
+    from benchmint.local_server import server_env
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert server_env()["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert server_env()["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_the_openmp_build_gets_a_folder_of_its_own(monkeypatch):
+    from benchmint import server_binary
+
+    assert "-DGGML_OPENMP=ON" in server_binary.CMAKE_FLAGS
+    one = server_binary.build_dir("0.3.36")
+    monkeypatch.setattr(server_binary, "CMAKE_FLAGS", (*server_binary.CMAKE_FLAGS, "-DGGML_OPENMP=OFF"))
+    assert server_binary.build_dir("0.3.36") != one  # a build with other flags (a spinning one) is not reused
