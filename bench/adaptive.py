@@ -32,15 +32,15 @@ def report(release: Path) -> None:
         rates.append(rate)
         print(f"  round {r['round']}: generated {r['generated']}, accepted {r['accepted']}, "
               f"rejected {r['rejected']} {r['rejected_by_validator']}, measured {r.get('measured')}, "
-              f"mean target pass rate {rate if rate is None else round(rate, 3)}, "
+              f"mean target pass rate {rate if rate is None else round(rate, 3)} {r.get('pass_rate_ci')}, "
               f"completion tokens {r['completion_tokens']}")
         if r.get("patterns"):
             print(f"    patterns: {r['patterns']}; mix {r.get('kinds')} multi-hop {r.get('multi_hop')}; "
                   f"pass rate by shape before the round {r.get('shape_pass_rates')}")
-    measured = [x for x in rates if x is not None]
-    if len(measured) >= 2 and rates[0] is not None:
-        print(f"drop from round 0 to the last measured round: {100 * (rates[0] - measured[-1]):.1f} points "
-              f"({rates[0]:.3f} -> {measured[-1]:.3f}; goal >= 30)")
+    if drop := m.get("round_drop"):  # the manifest's record: paired by shared chunks, clustered
+        print(f"drop from round {drop['first_round']} to round {drop['last_round']}: {100 * drop['mean']:.1f} points, "
+              f"95% interval [{100 * drop['ci_low']:.1f}, {100 * drop['ci_high']:.1f}] ({drop['n_first']} and "
+              f"{drop['n_last']} measured, {drop['clusters']} chunks; goal >= 30 with the interval above 0)")
     rows = [json.loads(x) for x in (release / "questions.jsonl").read_text().splitlines() if x.strip()]
     grounded = sum(any(v["validator"] == "grounding" and v["passed"] for v in r["verdicts"]) for r in rows)
     print(f"published questions passing grounding: {grounded}/{len(rows)}")
