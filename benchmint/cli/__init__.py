@@ -20,7 +20,17 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 
-from benchmint.cli import build, cache, contamination, estimate, evaluate, refresh, releases, start, view  # noqa: E402
+from benchmint.cli import (  # noqa: E402
+    build,
+    cache,
+    contamination,
+    estimate,
+    evaluate,
+    refresh,
+    releases,
+    start,
+    view,
+)
 from benchmint.cli.ui import OneLineErrors, fail  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 
@@ -32,6 +42,7 @@ app.callback()(start.root_options)
 app.command()(build.build)
 app.command()(estimate.estimate)
 app.command()(refresh.refresh)
+app.command()(refresh.nightly)
 app.command()(refresh.serve)
 app.command()(start.models)
 app.add_typer(contamination.corpora_app, name="corpora")
