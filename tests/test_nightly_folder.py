@@ -128,3 +128,29 @@ def test_a_folder_of_definitions_refreshes_each_as_a_subflow_run(prefect_harness
     assert state.message == f"2 definition(s) in {defs}: 0 published, 2 unchanged, 0 failed"
     assert [o["status"] for o in state.result()["outcomes"]] == ["unchanged", "unchanged"]
 
+
+
+def test_the_nightly_command_lists_each_definition_and_exits_1_when_one_failed(tmp_path):
+    """`benchmint nightly` on Prefect's ephemeral API, over definitions that fail before any model starts."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.fixtures import REPO
+
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    (defs / "broken.yaml").write_text("sources: [docs\n")
+    (defs / "gone.yaml").write_text(yaml.safe_dump(_definition(tmp_path, str(tmp_path / "no-such-folder"))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    r = subprocess.run([sys.executable, "-m", "benchmint.cli", "nightly", str(defs)], capture_output=True, text=True,
+                       cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)}, timeout=600)
+    assert r.returncode == 1, (r.stdout, r.stderr[-3000:])
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("broken.yaml: failed: config file ") and "is not valid YAML" in lines[0], lines
+    assert lines[1].startswith("gone.yaml: failed: source ") and "no-such-folder" in lines[1], lines
+    assert lines[2] == f"2 definition(s) in {defs}: 0 published, 0 unchanged, 2 failed (broken.yaml, gone.yaml)"
+    assert "Traceback" not in r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "benchmint.cli", "nightly", str(tmp_path / "none")], capture_output=True,
+                       text=True, cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)}, timeout=600)
+    assert r.returncode == 2 and r.stderr.strip().startswith("error: definitions folder "), r.stderr

@@ -73,8 +73,8 @@ def nightly(
     summary = NightlySummary.model_validate(result)
     for o in summary.outcomes:
         out.print(f"{o.definition}: {o.status}{' ' + o.version if o.version else ''}: {o.detail}",
-                  highlight=False, markup=False)
-    out.print(summary.headline(), highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)  # one line each, for a log or grep
+    out.print(summary.headline(), highlight=False, markup=False, soft_wrap=True)
     if summary.failed:
         raise typer.Exit(1)
 
