@@ -24,6 +24,7 @@ from benchmint.cli import (  # noqa: E402
     build,
     cache,
     contamination,
+    deploy,
     estimate,
     evaluate,
     refresh,
@@ -44,6 +45,7 @@ app.command()(estimate.estimate)
 app.command()(refresh.refresh)
 app.command()(refresh.nightly)
 app.command()(refresh.serve)
+app.command()(deploy.deploy)
 app.command()(start.models)
 app.add_typer(contamination.corpora_app, name="corpora")
 app.command()(contamination.decontaminate)
