@@ -14,6 +14,7 @@ line instead of retiring questions it never saw.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -200,7 +201,16 @@ def publish(out_root: Path, name: str, accepted: list[Question], rejected: list[
 
                 with contextlib.suppress(OSError):  # no record: a later refresh asks for --config, nothing is lost
                     remember(bench_dir, version, tmp / "manifest.json", manifest["config"])
-            os.rename(tmp, final)
+            try:
+                os.rename(tmp, final)
+            except OSError as exc:
+                # a writer this lock did not exclude (a shared folder whose locks stay on each machine) renamed
+                # its version into place first: a folder is never renamed onto a non-empty one
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                raise ParentMoved(f"{name}: another writer published {version} meanwhile (the lock did not hold "
+                                  f"across machines: see the README on shared folders); nothing was published: "
+                                  f"run it again to build on {version}") from None
             fsync_dir(bench_dir)
         except BaseException:
             _remove_tree(tmp)

@@ -2,9 +2,10 @@
 Dask cluster (prefect-dask's DaskTaskRunner) whose worker processes run the generation steps.
 
 The build and refresh flows pick it when they are called (SecretSafeFlow's `runner_for`), so
-`benchmint build --runner dask` and `build_benchmark(config)` from Python both run on Dask. A deployment's
-run (`benchmint serve`, a work pool) is started by Prefect without that call: it runs on threads and says
-so (work pools are the next step of issue 14).
+`benchmint build --runner dask`, `build_benchmark(config)` from Python and each subflow run of a nightly run
+over a folder (flows/nightly.py) run on Dask. A deployment's run of the build or refresh flow itself
+(`benchmint serve`, `benchmint deploy`, a work pool) is started by Prefect without that call: it runs on
+threads and says so.
 """
 
 from __future__ import annotations

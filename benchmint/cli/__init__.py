@@ -20,7 +20,18 @@ from benchmint.logscrub import scrubbing_excepthook  # noqa: E402
 sys.excepthook = scrubbing_excepthook
 import typer  # noqa: E402
 
-from benchmint.cli import build, cache, contamination, estimate, evaluate, refresh, releases, start, view  # noqa: E402
+from benchmint.cli import (  # noqa: E402
+    build,
+    cache,
+    contamination,
+    deploy,
+    estimate,
+    evaluate,
+    refresh,
+    releases,
+    start,
+    view,
+)
 from benchmint.cli.ui import OneLineErrors, fail  # noqa: E402
 from benchmint.errors import BenchmintError  # noqa: E402
 
@@ -32,7 +43,9 @@ app.callback()(start.root_options)
 app.command()(build.build)
 app.command()(estimate.estimate)
 app.command()(refresh.refresh)
+app.command()(refresh.nightly)
 app.command()(refresh.serve)
+app.command()(deploy.deploy)
 app.command()(start.models)
 app.add_typer(contamination.corpora_app, name="corpora")
 app.command()(contamination.decontaminate)

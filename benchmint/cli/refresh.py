@@ -1,4 +1,5 @@
-"""`benchmint refresh` and `benchmint serve` (the nightly refresh as a Prefect deployment)."""
+"""`benchmint refresh`, `benchmint nightly` (every definition in a folder) and `benchmint serve` (the nightly refresh
+as a Prefect deployment)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,37 @@ def refresh(
         out.print(f"  retired {r['id']}: {r['reason']}", highlight=False)
     if summary.get("view"):
         out.print(f"review page: {summary['view']}", highlight=False)
+
+
+def nightly(
+    folder: Annotated[Path, typer.Argument(help="A folder of benchmark definitions: NAME.yaml defines NAME.")],
+    output_dir: Annotated[Optional[str], typer.Option(
+        "--output-dir", help="Where releases are, for every definition (default: each definition's own).")] = None,
+    wait: Annotated[float, typer.Option(
+        "--wait", help="Seconds each one waits for another build or refresh of it to end.")] = 0.0,
+) -> None:
+    """Refresh every benchmark defined in FOLDER, one Prefect subflow run each (a first build for one with no
+    version yet); one that fails does not stop the others, and the run exits 1 when any failed."""
+    from pipeline.nightly import NightlySummary, definition_files
+
+    try:
+        definition_files(folder)
+    except BenchmintError as exc:
+        fail(str(exc), 2)
+    from flows.nightly import refresh_folder
+
+    signal.signal(signal.SIGTERM, interrupt)
+    state = with_progress(lambda: refresh_folder(str(folder), output_dir, wait, return_state=True))
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, dict):  # the parent itself failed before its summary (a folder gone meanwhile)
+        fail(state.message or f"the nightly run ended {state.name}")
+    summary = NightlySummary.model_validate(result)
+    for o in summary.outcomes:
+        out.print(f"{o.definition}: {o.status}{' ' + o.version if o.version else ''}: {o.detail}",
+                  highlight=False, markup=False, soft_wrap=True)  # one line each, for a log or grep
+    out.print(summary.headline(), highlight=False, markup=False, soft_wrap=True)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 def serve(

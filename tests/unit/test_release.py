@@ -65,6 +65,25 @@ def test_a_failed_write_leaves_no_trace(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [".lock", "latest", "v1"]
 
 
+def test_a_writer_the_lock_did_not_exclude_loses_the_race_with_one_line(tmp_path, monkeypatch):
+    """On a shared folder whose locks stay on each machine, another machine's writer can rename its v2 into place
+    after this one checked the latest version: this one publishes nothing and says why, and v2 stays theirs."""
+    release.publish(tmp_path, "bench", [release_question(1)], [], {}, {})
+    real = release.make_read_only
+
+    def theirs_first(folder):
+        theirs = tmp_path / "bench" / "v2"
+        theirs.mkdir()
+        (theirs / "questions.jsonl").write_text("theirs")
+        real(folder)
+
+    monkeypatch.setattr(release, "make_read_only", theirs_first)
+    with pytest.raises(release.ParentMoved, match="another writer published v2 meanwhile"):
+        release.publish(tmp_path, "bench", [release_question(2)], [], {}, {}, expected_parent="v1")
+    assert (tmp_path / "bench" / "v2" / "questions.jsonl").read_text() == "theirs"
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [".lock", "latest", "v1", "v2"]
+
+
 def test_load_dataset_never_returns_another_releases_cached_rows(tmp_path):
     """`datasets` caches a local config by the card's config entry: two releases named v1, and `latest`
     before and after a refresh, must each read their own rows."""
