@@ -11,11 +11,11 @@ deployments are for those.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from benchmint.cli.refresh import refresh_config
+from benchmint.cli.refresh import BenchName, CronOpt, DefinitionOpt, OutputDirOpt, TimezoneOpt, refresh_config
 from benchmint.cli.ui import fail, flow_params, out
 from benchmint.config import BuildConfig, ScheduleConfig
 from benchmint.errors import BenchmintError
@@ -65,17 +65,12 @@ def check_pool(pool: str) -> None:
 
 
 def deploy(
-    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
+    name: BenchName,
     pool: Annotated[str, typer.Option("--pool", help="A Prefect process work pool.")],
-    cron: Annotated[Optional[str], typer.Option(
-        "--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")] = None,
-    timezone: Annotated[Optional[str], typer.Option(
-        "--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")] = None,
-    config: Annotated[Optional[Path], typer.Option(
-        "--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine "
-                               "last built it with).")] = None,
-    output_dir: Annotated[Optional[str], typer.Option(
-        "--output-dir", help="Where releases are (default outputs).")] = None,
+    cron: CronOpt = None,
+    timezone: TimezoneOpt = None,
+    config: DefinitionOpt = None,
+    output_dir: OutputDirOpt = None,
 ) -> None:
     """Register the nightly refresh of NAME with a Prefect process work pool; its workers run it from this
     checkout (`prefect worker start --pool POOL`)."""

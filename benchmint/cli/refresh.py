@@ -14,14 +14,22 @@ from benchmint.cli.ui import fail, flow_params, interrupt, out, with_progress
 from benchmint.config import BuildConfig, load_config
 from benchmint.errors import BenchmintError
 
+# The options `refresh`, `serve` and `deploy` share, declared once.
+BenchName = Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")]
+CronOpt = Annotated[Optional[str], typer.Option(
+    "--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")]
+TimezoneOpt = Annotated[Optional[str], typer.Option(
+    "--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")]
+DefinitionOpt = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine "
+                           "last built it with).")]
+OutputDirOpt = Annotated[Optional[str], typer.Option("--output-dir", help="Where releases are (default outputs).")]
+
 
 def refresh(
-    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
-    config: Annotated[Optional[Path], typer.Option(
-        "--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine "
-                               "last built it with).")] = None,
-    output_dir: Annotated[Optional[str], typer.Option(
-        "--output-dir", help="Where releases are (default outputs).")] = None,
+    name: BenchName,
+    config: DefinitionOpt = None,
+    output_dir: OutputDirOpt = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another build or refresh of NAME to end.")] = 0.0,
 ) -> None:
@@ -80,16 +88,11 @@ def nightly(
 
 
 def serve(
-    name: Annotated[str, typer.Argument(help="Benchmark name (outputs/NAME).")],
-    cron: Annotated[Optional[str], typer.Option(
-        "--cron", help="When to refresh (default: the config's schedule.cron, 0 2 * * *).")] = None,
-    timezone: Annotated[Optional[str], typer.Option(
-        "--timezone", help="The cron's timezone (default: schedule.timezone, UTC).")] = None,
-    config: Annotated[Optional[Path], typer.Option(
-        "--config", "-c", help="Its definition (default NAME.yaml if present, else the definition this machine "
-                               "last built it with).")] = None,
-    output_dir: Annotated[Optional[str], typer.Option(
-        "--output-dir", help="Where releases are (default outputs).")] = None,
+    name: BenchName,
+    cron: CronOpt = None,
+    timezone: TimezoneOpt = None,
+    config: DefinitionOpt = None,
+    output_dir: OutputDirOpt = None,
 ) -> None:
     """Serve the nightly refresh of NAME as a scheduled Prefect deployment (no work pool needed).
 
