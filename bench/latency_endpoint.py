@@ -47,6 +47,8 @@ class LatencyEndpoint:
         self.misses: list[str] = []  # keys asked for with no recorded reply
         self.in_flight = 0
         self.most_in_flight = 0
+        self.first_in: float | None = None  # monotonic: the first request's arrival (reset by the caller)
+        self.last_out: float | None = None  # and the last reply's end: the build's span at the endpoint
         self._lock = threading.Lock()
         self._upstream_lock = threading.Lock()  # a llama.cpp server answers one at a time anyway
         outer = self
@@ -96,6 +98,8 @@ class LatencyEndpoint:
         with self._lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            if self.first_in is None:
+                self.first_in = time.monotonic()
         try:
             t0 = time.monotonic()
             try:
@@ -122,6 +126,7 @@ class LatencyEndpoint:
         finally:
             with self._lock:
                 self.in_flight -= 1
+                self.last_out = time.monotonic()
 
     def _ask_upstream(self, payload: dict) -> dict:
         forward = dict(payload, model=self.upstream_model or payload.get("model"))

@@ -167,6 +167,11 @@ class RunnerConfig(Record):
     the run and stopped after it."""
     workers: int = Field(default=2, ge=1)
     """The LocalCluster's worker processes (kind dask, no address)."""
+    endpoint_limits: bool | None = None
+    """Share each remote endpoint's requests with every other build on the Prefect server: a batch of
+    generation steps holds slots of a global concurrency limit named after the endpoint (created on demand
+    with the model's max_concurrency; a team sets its slots once, in the UI's Concurrency page), so builds
+    and workers together never send it more. None: on for a Dask run, off on threads."""
 
     @field_validator("address")
     @classmethod

@@ -37,7 +37,9 @@ def run_build(cfg: BuildConfig, **kw: Any) -> dict[str, Any]:
                     "run): its generation steps run on threads in this process")
     if remote:
         start_workers()
-    return build.BuildRun(cfg, PrefectWiring(remote=remote), log=log, **kw).run().as_dict()
+    shared = cfg.runner.endpoint_limits if cfg.runner.endpoint_limits is not None else remote
+    wiring = PrefectWiring(remote=remote, shared_limits=shared)
+    return build.BuildRun(cfg, wiring, log=log, **kw).run().as_dict()
 
 
 @secret_safe_flow(safe_config_params, runner_for, name="build-benchmark", flow_run_name="build-{config[name]}", log_prints=True)

@@ -7,6 +7,7 @@ artifacts a run shows in the UI (progress, the summary, the verdicts per validat
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from prefect.artifacts import (
 from prefect.cache_policies import NONE as NO_CACHE
 
 from benchmint.config import BuildConfig
+from benchmint.endpoint_budget import EndpointBudget
 from benchmint.errors import BenchmintError
 from benchmint.names import escape_undecodable
 from benchmint.records import Chunk, Document, Question, SkippedSource
+from flows.endpoint_lease import endpoint_lease
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.spec import GeneratorSpec, spec_of
@@ -107,11 +110,19 @@ def report_summary(summary: BuildSummary, headline: str) -> None:
 class PrefectWiring:
     """The core's steps as Prefect tasks (generation steps named by round, document and chunk), its
     reports as artifacts. `remote`: generation steps are submitted to the flow's task runner (a Dask
-    cluster's workers) as specs; every other task runs in the flow's process."""
+    cluster's workers) as specs; every other task runs in the flow's process. `shared_limits`: each batch
+    holds its slots of the generator endpoint's global concurrency limit (flows.endpoint_lease)."""
 
-    def __init__(self, remote: bool = False) -> None:
+    def __init__(self, remote: bool = False, shared_limits: bool = False) -> None:
         self._progress_id: Any = None
         self.remote = remote
+        self.shared_limits = shared_limits
+
+    def endpoint_slots(self, budget: EndpointBudget | None, wanted: int) -> AbstractContextManager[int]:
+        """With shared_limits, a batch holds its slots of the endpoint's global concurrency limit."""
+        if budget is None or not self.shared_limits:
+            return nullcontext(wanted)
+        return endpoint_lease(budget, wanted)
 
     def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
         return load_sources_task(cfg)

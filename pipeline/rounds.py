@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from benchmint import progress
 from benchmint.config import BuildConfig
+from benchmint.endpoint_budget import EndpointBudget
 from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Question
 from benchmint.stats import clustered_difference, mean_with_ci
@@ -82,6 +83,7 @@ class RoundLoop:
                                     shape_min_measured=cfg.adaptive.shape_min_measured)
                       if cfg.adaptive.rounds > 1 else None)
         self.concurrency = max(1, getattr(gen, "concurrency", 1))
+        self.endpoint_budget = EndpointBudget.of(gen.spec, gen.base_url)  # shared with other builds, if wired so
         self.out = Generation(prompts=self.single.prompts())
         self._pairs: dict[str, Chunk] | None = None
         self._quantities: set[str] | None = None  # chunks with like quantities, found once when a plan computes numbers
@@ -209,5 +211,6 @@ class RoundLoop:
                 self.out.output_errors.append({"chunk_id": head.id, "round": step.round, **outcome.error})
             self.pool.check()  # the circuit breaker: an endpoint that failed too many steps in a row stops the build
 
-        outcomes = run_in_plan_order(steps, work, self.concurrency, after)
+        with self.wiring.endpoint_slots(self.endpoint_budget, min(self.concurrency, len(steps))) as slots:
+            outcomes = run_in_plan_order(steps, work, slots, after)
         return [q for o in outcomes for q in o.questions]

@@ -4,10 +4,12 @@ whole pipeline runs, and is tested, without Prefect."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
 from benchmint.config import BuildConfig
+from benchmint.endpoint_budget import EndpointBudget
 from benchmint.errors import ModelFault, ModelOutputError
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from benchmint.release import publish
@@ -49,6 +51,12 @@ class Wiring(Protocol):
     def load_feeds(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]: ...
     def chunk(self, docs: list[Document], max_tokens: int, overlap: int) -> list[Chunk]: ...
     def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome: ...
+
+    def endpoint_slots(self, budget: EndpointBudget | None, wanted: int) -> AbstractContextManager[int]:
+        """Hold up to `wanted` of the endpoint's shared slots while a batch runs; gives how many it holds (the
+        batch sends at most that many requests at once). None: an endpoint with no shared budget."""
+        ...
+
     def validate(self, chain: ValidatorChain, candidates: list[Question],
                  ctx: Context) -> tuple[list[Question], list[Question]]: ...
     def recheck(self, keep: list[Question], contamination: Any, runner: Any, ctx: Context,
@@ -72,7 +80,10 @@ class Wiring(Protocol):
 
 
 class Direct:
-    """Every step a plain call; no artifacts."""
+    """Every step a plain call; no artifacts; no budget shared with other builds."""
+
+    def endpoint_slots(self, budget: EndpointBudget | None, wanted: int) -> AbstractContextManager[int]:
+        return nullcontext(wanted)
 
     def load_sources(self, cfg: BuildConfig) -> tuple[list[Document], list[SkippedSource]]:
         if not cfg.sources:

@@ -62,7 +62,7 @@ def test_a_dask_build_publishes_the_release_the_thread_build_publishes(prefect_h
 
     assert shape(m_dask["rounds"]) == shape(m_thread["rounds"])
     assert m_dask["stopped_because"] == m_thread["stopped_because"]
-    assert m_dask["config"]["runner"] == {"kind": "dask", "address": None, "workers": 2}
+    assert m_dask["config"]["runner"] == {"kind": "dask", "address": None, "workers": 2, "endpoint_limits": None}
     assert "runner" not in m_thread["config"]  # the default runner: a thread build's manifest as it was
 
     # the workers' calls are in the flow's usage; the thread build found every reply they kept, under the same keys
