@@ -86,7 +86,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_the_runner_section_defaults_to_threads_and_takes_a_scheduler_or_a_local_cluster(tmp_path):
     assert load_config(_write(tmp_path, ""), {}).runner.model_dump() == {"kind": "thread", "address": None,
-                                                                         "workers": 2}
+                                                                         "workers": 2, "endpoint_limits": None}
     cfg = load_config(_write(tmp_path, "runner: {kind: dask, address: 'tcp://10.0.0.5:8786'}\n"), {})
     assert cfg.runner.kind == "dask" and cfg.runner.address == "tcp://10.0.0.5:8786"
     assert load_config(_write(tmp_path, "runner: {kind: dask, workers: 4}\n"), {}).runner.workers == 4
