@@ -96,7 +96,8 @@ def test_the_runner_section_defaults_to_threads_and_takes_a_scheduler_or_a_local
     assert load_config(_write(tmp_path, ""), {"runner": "dask", "dask_workers": 3}).runner.workers == 3
     assert load_config(_write(tmp_path, ""), {"runner": "dask"}).runner.address is None
     public = load_config(_write(tmp_path, ""), flags).public_dict()
-    assert public["runner"] == {"kind": "dask", "address": "tcp://sched:8786", "workers": 2}
+    assert public["runner"] == {"kind": "dask", "address": "tcp://sched:8786", "workers": 2,
+                                 "endpoint_limits": None}
     assert "runner" not in load_config(_write(tmp_path, ""), {}).public_dict()  # the default: manifests as before
 
 
