@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from benchmint.card_validity import inline, validity_section
 from benchmint.cost import role_money, total_text
 from benchmint.hub_metadata import size_category
 from benchmint.language import detect_languages
@@ -21,11 +22,6 @@ _ROLES = {"generator": "generator (wrote the questions)",
           "target": "targets (the models under test: their answers give `pass_rate`)",
           "judge": "judges (checked the answers and the gold answers)",
           "contamination_judge": "contamination judge"}
-
-
-def _inline(text: Any) -> str:
-    """Free text on one line, with no backticks to break out of a code span."""
-    return " ".join(str(text).replace("`", "'").split())
 
 
 def card_metadata(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]) -> dict[str, Any]:
@@ -65,56 +61,11 @@ def _license_text(license_: str) -> str:
             "verbatim (`citations`, `context`): their terms must allow this licence.")
 
 
-def _round_text(r: dict[str, Any]) -> str:
-    n = r.get("round", 0)
-    if n == 0:
-        head = "Round 0 (first pass)"
-    else:
-        shapes = "; shapes " + ", ".join(f"`{_inline(k)}`" for k in r["kinds"]) if r.get("kinds") else ""
-        head = f"Round {n} (adaptive, aimed at the targets' failures{shapes})"
-    text = f"{head}: {r.get('generated', 0)} candidates written, {r.get('accepted', 0)} accepted"
-    rate = r.get("mean_target_pass_rate")
-    if rate is None:
-        return text + "; no question was measured by the targets."
-    ci = r.get("pass_rate_ci")
-    interval = f", 95% interval [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
-    return text + f"; mean target pass rate {rate:.2f}{interval}, over {r.get('measured', 0)} measured questions."
-
-
-def _drop_text(d: dict[str, Any]) -> str:
-    """The drop from round 0 to the last measured round, with its paired interval."""
-    first, last = d.get("first_round", 0), d.get("last_round")
-    return (f"Drop in mean target pass rate from round {first} to round {last} (round {first}'s minus round "
-            f"{last}'s; positive: the later questions are harder): {d.get('mean', 0):.2f}, 95% interval "
-            f"[{d.get('ci_low', 0):.2f}, {d.get('ci_high', 0):.2f}], over {d.get('n_first')} and {d.get('n_last')} "
-            f"measured questions from {d.get('clusters')} source chunks, {d.get('shared_clusters')} of them in both "
-            "rounds (the rounds hold different questions: the interval is clustered by chunk and paired by the "
-            "chunks they share).")
-
-
-def _difficulty(m: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
-    measured = sum(1 for r in rows if isinstance(r.get("pass_rate"), (int, float)) and r["pass_rate"] >= 0)
-    rounds = m.get("rounds") or []
-    if not any(r.get("mean_target_pass_rate") is not None for r in rounds):
-        return ["No target model measured these questions: `pass_rate` is -1 and difficulty is the generator's "
-                "estimate (`estimated_difficulty`)."]
-    lines = [f"`pass_rate` is the share of the target models that answered a question right (lower: harder); "
-             f"{measured} of the {len(rows)} questions carry one. Per round, the mean pass rate of the questions "
-             "the targets answered, with its 95% interval (clustered by source chunk, so questions from one "
-             "passage do not count as independent evidence):", ""]
-    lines += [f"- {_round_text(r)}" for r in rounds]
-    if drop := m.get("round_drop"):
-        lines += ["", _drop_text(drop)]
-    if m.get("stopped_because"):
-        lines += ["", f"Generation stopped: {_inline(m['stopped_because'])}."]
-    return lines
-
-
 def _models(m: dict[str, Any]) -> list[str]:
     by_role: dict[str, list[str]] = defaultdict(list)
     for role, label in (m.get("models") or {}).items():
-        by_role[re.sub(r"\d+$", "", role)].append(f"`{_inline(label)}`")
-    return [f"- {_ROLES.get(role, _inline(role))}: {', '.join(labels)}" for role, labels in by_role.items()]
+        by_role[re.sub(r"\d+$", "", role)].append(f"`{inline(label)}`")
+    return [f"- {_ROLES.get(role, inline(role))}: {', '.join(labels)}" for role, labels in by_role.items()]
 
 
 def _cost(m: dict[str, Any]) -> list[str]:
@@ -122,7 +73,7 @@ def _cost(m: dict[str, Any]) -> list[str]:
     usage, cost = m.get("token_usage") or {}, m.get("cost") or {}
     if not usage:
         return []
-    roles = "; ".join(f"{_inline(role)} {u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} "
+    roles = "; ".join(f"{inline(role)} {u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} "
                       f"completion tokens{role_money(u, cost)}" for role, u in usage.items())
     total = f"; total {total_text(cost)}" if total_text(cost) else ""
     return [f"- cost: {roles}{total}"]
@@ -149,7 +100,7 @@ def dataset_card(m: dict[str, Any], rows: list[dict[str, Any]], kinds: list[str]
         f"- rejected candidates: {m['counts']['rejected']}",
         f"- parent version: {m['parent_version'] or '(none)'}",
         f"- content hash (sha256): `{m['content_hash']}`", "",
-        "## Difficulty", "", *_difficulty(m, rows), "",
+        *validity_section(m, rows), "",
         "## Models by role", "", *(_models(m) or ["- (not recorded)"]), "",
         "## Load it", "", "```python", "import datasets",
         "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"test\")          # all kinds",

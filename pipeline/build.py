@@ -159,7 +159,7 @@ class BuildRun:
                        models=models, started=t_start)
         manifest = build_manifest(run, chain.summary(),
                                   contamination.describe() if contamination is not None else None, rejected,
-                                  selection)
+                                  selection, kept + accepted)
         summary = build_summary(run, self.kind, kept + accepted, rejected, len(accepted), len(kept), retired)
         return self.finish(run, summary, manifest, kept + accepted, rejected, retired, chain.summary())
 

@@ -13,6 +13,7 @@ from benchmint.records import Chunk, Document, Question, SkippedSource
 from pipeline.records import BuildSummary, Manifest, RetiredEntry, Selection
 from pipeline.refresh import refresh_fingerprint
 from pipeline.rounds import Generation
+from pipeline.validity import contamination_tally, validity
 
 
 @dataclass
@@ -48,8 +49,13 @@ def rejections(rejected: list[Question]) -> dict[str, int]:
 
 
 def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contamination: dict[str, Any] | None,
-                   rejected: list[Question], selection: Selection | None = None) -> Manifest:
+                   rejected: list[Question], selection: Selection | None = None,
+                   published: list[Question] | None = None) -> Manifest:
+    """The manifest; `published`: the questions of this build the release holds (for its validity figures)."""
     cfg, gen = run.cfg, run.gen
+    candidates = gen.accepted + gen.rejected  # every candidate validated (the surplus is in accepted)
+    if contamination is not None:
+        contamination = {**contamination, "verdicts": contamination_tally(candidates).model_dump()}
     return Manifest(
         config=cfg.public_dict(),
         sources={
@@ -79,6 +85,7 @@ def build_manifest(run: RunFacts, validators: dict[str, dict[str, int]], contami
         timing=run.timing(),
         selection=selection,
         round_drop=gen.drop,
+        validity=validity(cfg, candidates, published or [], any(r.startswith("target") for r in run.roles)),
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from benchmint.records import Question
 from benchmint.usage import StepUsage
 from generators.shapes import ShapeRate
+from pipeline.validity import Validity
 
 
 class Rec(BaseModel):
@@ -168,7 +169,9 @@ class Manifest(Rec):
     refresh_fingerprint: str
     """What besides the documents decides which published questions stay (pipeline.refresh)."""
     contamination: dict[str, Any]
-    """The contamination check: enabled, the corpora and their sizes."""
+    """The contamination check: enabled, the corpora and their sizes, thresholds, judge, the detector's
+    measured precision and recall (`calibration`: validators.contamination.calibration) and this build's
+    verdicts per stage (`verdicts`: validators.contamination.tally.StageTally)."""
     prompts: dict[str, str]
     """Prompt id -> version, every prompt used."""
     validators: dict[str, dict[str, int]]
@@ -192,6 +195,9 @@ class Manifest(Rec):
     round_drop: RoundDrop | None = None
     """An adaptive build: the drop in mean pass rate from round 0 to the last round that measured questions;
     None for one round, or when round 0 or no later round measured a question."""
+    validity: Validity | None = None
+    """What the release can state of its validity from this build's verdicts: the closed-book check, the
+    difficulty band and the published questions' pass rate and discrimination (pipeline.validity)."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump()

@@ -9,6 +9,7 @@ import typer
 from rich.errors import NotRenderableError
 from rich.table import Table
 
+from benchmint.card_validity import validity_rows
 from benchmint.cli.ui import fail, out
 from pipeline.records import drop_text, rate_text
 
@@ -94,6 +95,8 @@ def _show(name: str, v: str, m: dict, qs: list[dict], sample: int) -> None:
                       f"{r['accepted']} accepted, mean target pass rate {rate_text(r)}")
     if d := m.get("round_drop"):
         t.add_row(f"pass rate drop, round {d['first_round']} to {d['last_round']}", drop_text(d))
+    for label, value in validity_rows(m):
+        t.add_row(label, value)
     out.print(t)
     titles = _doc_titles(m)
     q = Table(title=f"sample of {min(sample, len(qs))}")
@@ -117,6 +120,8 @@ def _show_fields(name: str, v: str, m: dict, qs: list[dict], sample: int) -> dic
         "rounds": [{"round": r["round"], "accepted": r["accepted"], "mean_target_pass_rate": r["mean_target_pass_rate"]}
                    for r in m.get("rounds", []) if r.get("mean_target_pass_rate") is not None],
         "round_drop": m.get("round_drop"),
+        "validity": {"contamination": {k: (m.get("contamination") or {}).get(k) for k in ("verdicts", "calibration")},
+                     **(m.get("validity") or {})},
         "sample": [{"id": row.get("id"), "kind": row["kind"], "question": row["question"], "answer": row["answer"],
                     "source": titles.get(row["document_ids"][0], "") if row["document_ids"] else ""}
                    for row in qs[:sample]],

@@ -151,3 +151,235 @@ def test_the_body_gives_the_rounds_with_their_intervals_and_the_models_by_role()
 def test_the_card_is_a_function_of_the_manifest_and_rows():
     m, rows = _manifest(rounds=[{"round": 0, "generated": 3, "accepted": 3}]), _rows(FRENCH + CHINESE)
     assert dataset_card(m, rows, ["open"]) == dataset_card(dict(m), [dict(r) for r in rows], ["open"])
+
+
+# --------------------------------------------------------------------------- validity (issue 16, item 4)
+
+
+def _validity_manifest() -> dict:
+    from validators.contamination.calibration import load_calibration
+    from validators.contamination.config import ContaminationConfig
+
+    contamination = {
+        "corpora": [{"name": "mmlu", "size": 14042}, {"name": "gsm8k", "size": 1319}],
+        "thresholds": ContaminationConfig().manifest(), "judge": None, "embedding_model": "all-MiniLM-L6-v2",
+        "verdicts": {"checked": 40, "clean": 30, "review": 4, "unchecked": 0,
+                     "flagged": {"exact": 2, "ngram": 1, "fuzzy": 1, "semantic": 2, "judge": 0}},
+        "calibration": load_calibration().model_dump()}
+    from pipeline.validity import DISCRIMINATION_EDGES, PASS_RATE_EDGES, spread
+
+    pass_rates = spread([0.25, 0.5, 0.75], PASS_RATE_EDGES).model_dump()
+    discrimination = spread([0.0, 1.0, 1.0], DISCRIMINATION_EDGES).model_dump()
+    validity = {"candidates": 44, "published": 3,
+                "closed_book": {"mode": "reject", "max_pass_rate": 0.5, "checked": 20, "measured": 19,
+                                "answerable": 5, "rejected": 5, "kept": 0, "published_answerable": 0},
+                "difficulty": {"band": [0.1, 0.8], "mode": "with_document", "checked": 15, "in_band": 9,
+                               "too_hard": 3, "too_easy": 2, "bad_gold": 1, "not_measured": 0,
+                               "pass_rate": pass_rates, "discrimination": discrimination}}
+    rounds = [{"round": 0, "generated": 10, "accepted": 4, "mean_target_pass_rate": 0.5833, "measured": 12,
+               "pass_rate_ci": [0.41, 0.75]}]
+    return _manifest(contamination=contamination, validity=validity, rounds=rounds)
+
+
+def test_the_card_states_validity_with_the_manifests_figures():
+    card = dataset_card(_validity_manifest(), _rows(), ["mcq", "open"])
+    assert card_problems(card) == []
+    section = card[card.index("## Validity"):card.index("## Models by role")]
+    assert section.index("### Contamination") < section.index("### Answerable without the passage") \
+        < section.index("### Difficulty band and discrimination") < section.index("### Per round")
+    # contamination: the corpora, the stages at this build's thresholds, its verdicts per stage
+    assert ("Candidates that passed grounding and quality were checked against 2 reference corpora: `mmlu` (14042 "
+            "items), `gsm8k` (1319 items).") in section
+    assert ("fuzzy match (rapidfuzz ratio 90 flags); semantic (`all-MiniLM-L6-v2` cosine 0.8 flags). The middle "
+            "band (cosine 0.7-0.8, fuzzy ratio 78-90) is held for review, not published (no contamination judge "
+            "was configured).") in section
+    assert ("This build checked 40 candidates: 30 clean, 6 called contaminated (exact 2, n-gram 1, fuzzy 1, "
+            "semantic 2, judge 0), 4 held for review.") in section
+    # the calibration: its date, that it is the development set's, and the figures as a table
+    assert "measured on 2026-11-29 on the development set, not on this release: MMLU test items" in section
+    assert "Command: `HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python " \
+           "bench/contamination.py --judge local:qwen2.5-coder-1.5b" in section
+    assert "| stage | precision | recall |" in section
+    assert ("| + middle band (cosine 0.70-0.80, fuzzy 78-90) held for review, no judge | 1.0000 | 0.9957 |"
+            in section)
+    assert "| Chinese translations | 503 | 0.0000 |  |" in section
+    assert "| other subjects' items | 1010 |  | 0.0000 |" in section
+    # closed-book
+    assert ("The target models answered 20 candidates without their passage (19 got a reply); 5 (26% of those "
+            "measured) were answerable closed-book (more than 50% of the targets right): 5 rejected for it. "
+            "Published questions this build found answerable closed-book: 0.") in section
+    # the band and the spread of pass_rate and discrimination
+    assert "is in [0.1, 0.8]. Of 15 candidates the targets answered: 9 in the band, 3 too hard, 2 too easy, 1 " \
+           "rejected because no target was right and the judges found the gold answer wrong, 0 not measured." \
+           in section
+    assert ("- `pass_rate`: measured on 3 of the 3 published questions; min 0.25, median 0.50, max 0.75; by bin: "
+            "[0, 0.2): 0, [0.2, 0.4): 1, [0.4, 0.6): 1, [0.6, 0.8): 1, [0.8, 1]: 0.") in section
+    assert ("- `discrimination`: measured on 3 of the 3 published questions; min 0.00, median 1.00, max 1.00; by "
+            "bin: [-1, 0): 0, 0: 1, (0, 0.5): 0, [0.5, 1]: 2.") in section
+    # the rounds sit in the section, with their intervals
+    assert "mean target pass rate 0.58, 95% interval [0.41, 0.75], over 12 measured questions." in \
+        section[section.index("### Per round"):]
+
+
+def test_a_judge_a_tagging_closed_book_check_and_a_missing_calibration_are_said_so():
+    m = _validity_manifest()
+    m["contamination"].update(judge="local:qwen2.5-coder-1.5b", calibration=None)
+    m["validity"]["closed_book"].update(mode="tag", rejected=0, kept=5, published_answerable=2)
+    card = dataset_card(m, _rows(), ["open"])
+    assert "is decided by the judge `local:qwen2.5-coder-1.5b`." in card
+    assert "not measured for the version that built this release (no calibration shipped with it)" in card
+    assert "5 kept and tagged (`difficulty.closed_book: tag`). Published questions this build found answerable " \
+           "closed-book: 2." in card
+    m["validity"]["closed_book"]["mode"] = "off"
+    assert "Not checked (`difficulty.closed_book: off`)" in dataset_card(m, _rows(), ["open"])
+    m["validity"] = {"candidates": 3, "published": 3, "closed_book": None, "difficulty": None}
+    m["contamination"] = {"enabled": False, "corpora": []}
+    card = dataset_card(m, _rows(), ["open"])
+    assert "No contamination check ran for this release" in card
+    assert "Not checked: no target model ran" in card and "the difficulty band was not applied" in card
+
+
+def test_an_old_release_without_the_validity_figures_still_renders():
+    from benchmint.card_validity import NOT_RECORDED
+    from validators.contamination.config import ContaminationConfig
+
+    old = _manifest(contamination={"corpora": [{"name": "mmlu", "size": 10}], "thresholds":
+                                   ContaminationConfig().manifest(), "judge": None},
+                    rounds=[{"round": 0, "generated": 3, "accepted": 3, "mean_target_pass_rate": 0.5, "measured": 3,
+                             "pass_rate_ci": [0.2, 0.8]}])
+    card = dataset_card(old, _rows(), ["open"])
+    assert card_problems(card) == [] and "## Validity" in card
+    assert "checked against 1 reference corpus: `mmlu` (10 items)." in card and "This build checked" not in card
+    assert "no calibration shipped" in card
+    assert card.count(NOT_RECORDED) == 2  # closed-book, and the band with its spreads
+    assert "mean target pass rate 0.50, 95% interval [0.20, 0.80], over 3 measured questions." in card
+    bare = dataset_card(_manifest(), _rows(), ["open"])  # no contamination record at all
+    assert bare.count(NOT_RECORDED) == 3 and "No target model measured these questions" in bare
+
+
+def test_the_validity_figures_come_from_the_validators_verdicts(tmp_path):
+    import json
+
+    from benchmint.records import Verdict
+    from pipeline.validity import DISCRIMINATION_EDGES, PASS_RATE_EDGES, contamination_tally, spread, validity
+    from validators.answerability import AnswerabilityValidator
+    from validators.base import Context
+    from validators.contamination.findings import Detection, Finding
+    from validators.contamination.validator import to_verdict
+    from validators.difficulty import DifficultyValidator
+    from validators.scoring import TargetResult, TargetRunner
+
+    def results(*correct):
+        return [TargetResult(f"t{i}", "closed_book", "x", c, "exact") for i, c in enumerate(correct)]
+
+    class Replies:  # the targets' closed-book replies, fixed
+        def __init__(self, by_id):
+            self.by_id = by_id
+
+        def run(self, questions, mode, chunks):
+            return {q.id: self.by_id[q.id] for q in questions}
+
+    qs = [release_question(i) for i in range(1, 7)]
+    cfg = BuildConfig(name="b", sources=["d"], difficulty={"band": "0.2:0.8", "closed_book": "tag"})
+    closed = {qs[0].id: results(True, True, True), qs[1].id: results(False, False, True),
+              qs[2].id: results(None, None, None), qs[3].id: results(True, True, False)}
+    ctx = Context(config=cfg)
+    for q, v in zip(qs[:4], AnswerabilityValidator(Replies(closed), 0.5, "tag").check(qs[:4], ctx), strict=True):
+        q.verdicts.append(v)
+    diff = DifficultyValidator(TargetRunner([]), band=(0.2, 0.8), panel=None)
+    strength = {"t0": 0.9, "t1": 0.5, "t2": 0.1}
+    for q, rs in zip(qs[:4], (results(True, True, False), results(True, False, False),
+                              results(True, True, True), results(False, False, False)), strict=True):
+        q.verdicts.append(diff.verdict_for(q, rs, strength))
+    found = Finding("mmlu", 3, "mmlu-3", "semantic", 0.9, "question", "q", "r", {"cosine": 0.9})
+    band = Finding("mmlu", 4, "mmlu-4", "review", 0.75, "question", "q", "r", {"band": "cosine 0.750"})
+    qs[4].verdicts.append(to_verdict(Detection("contaminated", found, {}, "contaminated: ...")))
+    qs[5].verdicts.append(to_verdict(Detection("review", band, {}, "needs review: ...")))
+    for q in qs[:3]:
+        q.verdicts.insert(0, to_verdict(Detection("clean", None, {}, "no match")))
+    qs[3].verdicts.insert(0, Verdict(validator="contamination", passed=False, reason="validator error: boom"))
+
+    v = validity(cfg, qs, qs[:2], targets=True)
+    assert (v.candidates, v.published) == (6, 2)
+    cb = v.closed_book
+    assert (cb.mode, cb.checked, cb.measured, cb.answerable, cb.rejected, cb.kept) == ("tag", 4, 3, 2, 0, 2)
+    assert cb.published_answerable == 1  # qs[0], answered by all three targets without its passage
+    d = v.difficulty
+    assert d.band == (0.2, 0.8) and (d.checked, d.in_band, d.too_hard, d.too_easy) == (4, 2, 1, 1)
+    assert (d.pass_rate.measured, d.pass_rate.min, d.pass_rate.max) == (2, 1 / 3, 2 / 3)
+    assert [b.n for b in d.pass_rate.bins] == [0, 1, 0, 1, 0]
+    assert d.discrimination.measured == 2 and d.discrimination.median == 1.0
+    t = contamination_tally(qs)
+    assert (t.checked, t.clean, t.review, t.unchecked) == (6, 3, 1, 1)
+    assert t.flagged == {"exact": 0, "ngram": 0, "fuzzy": 0, "semantic": 1, "judge": 0}
+    assert validity(cfg, qs, qs[:2], targets=False).closed_book is None
+    # the spread's bins: an edge given twice is a bin of exactly that value; the last bin is closed
+    s = spread([-1.0, 0.0, 0.0, 0.25, 0.5, 1.0], DISCRIMINATION_EDGES)
+    assert [(b.label, b.n) for b in s.bins] == [("[-1, 0)", 1), ("0", 2), ("(0, 0.5)", 1), ("[0.5, 1]", 2)]
+    assert [b.label for b in spread([], PASS_RATE_EDGES).bins][-1] == "[0.8, 1]"
+    # the manifest a build writes carries them (with the detector's description), and the card says them
+    import time
+
+    from benchmint.modelspec import ModelSpec
+    from pipeline.manifest import ModelsUsed, RunFacts, build_manifest
+    from pipeline.rounds import Generation
+
+    cfg = cfg.model_copy(update={"cache_dir": str(tmp_path)})
+    run = RunFacts(cfg=cfg, docs=[], skipped=[], all_chunks=[], roles={"target1": ModelSpec(model="t0")},
+                   gen=Generation(accepted=qs[:2], rejected=qs[2:], generated=6),
+                   models=ModelsUsed(usage={}, cost={}, seconds=0.0, faults={}, missing={}), started=time.monotonic())
+    described = {"corpora": [{"name": "mmlu", "size": 9}], "thresholds": {}, "calibration": None}
+    manifest = build_manifest(run, {}, described, qs[2:], None, qs[:2]).as_dict()
+    assert manifest["contamination"]["verdicts"] == t.model_dump()
+    assert manifest["validity"] == v.model_dump()
+    m = _manifest(contamination=manifest["contamination"], validity=manifest["validity"])
+    card = dataset_card(json.loads(json.dumps(m)), _rows(), ["open"])  # as read back from manifest.json
+    assert "This build checked 6 candidates: 3 clean, 1 called contaminated (exact 0, n-gram 0, fuzzy 0, " \
+           "semantic 1, judge 0), 1 held for review, 1 could not be checked." in card
+    assert "2 (67% of those measured) were answerable closed-book" in card and "2 kept and tagged" in card
+    assert "Of 4 candidates the targets answered: 2 in the band, 1 too hard, 1 too easy" in card
+
+
+def test_the_shipped_calibration_loads_and_keeps_its_shape(tmp_path):
+    import json
+
+    from benchmint.errors import BenchmintError
+    from validators.contamination.calibration import CALIBRATION_FILE, load_calibration
+
+    raw = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    assert set(raw) == {"measured_on", "date", "command", "stages", "sets"}
+    assert all(set(s) == {"name", "precision", "recall"} for s in raw["stages"])
+    assert all(set(s) in ({"name", "n", "caught"}, {"name", "n", "not_published"}) for s in raw["sets"])
+    cal = load_calibration()
+    assert cal is not None and cal.date == "2026-11-29" and "bench/contamination.py" in cal.command
+    assert [round(s.recall, 4) for s in cal.stages] == [0.9825, 0.9957, 0.9943]
+    assert {s.name: s.caught for s in cal.sets if s.caught is not None}["English paraphrases"] == 0.9629
+    assert load_calibration(tmp_path / "absent.json") is None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**raw, "sets": [{"name": "x", "n": 1, "caught": 1.0, "not_published": 0.0}]}))
+    with pytest.raises(BenchmintError, match="bad.json is not a contamination calibration at sets.0"):
+        load_calibration(bad)
+    bad.write_text("{")
+    with pytest.raises(BenchmintError, match="is not a contamination calibration"):
+        load_calibration(bad)
+
+
+def test_show_gives_the_validity_figures(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from benchmint.cli import app
+
+    qs = [release_question(1), release_question(2, "mcq"), release_question(3)]
+    release.publish(tmp_path, "bench", qs, [], _validity_manifest(), {"d": "Doc"})
+    res = CliRunner().invoke(app, ["show", "bench", "--output-dir", str(tmp_path)], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    assert "40 checked: 6 contaminated (exact 2, n-gram 1, fuzzy 1, semantic 2), 4 held for review" in res.output
+    assert "detector, dev set 2026-11-29" in res.output and "recall 0.996" in res.output
+    assert "5 of 19 measured candidates answerable without the passage (reject)" in res.output
+    assert "[0.1, 0.8]: 9 in, 3 too hard, 2 too easy" in res.output
+    assert "median 0.50 (min 0.25, max 0.75), 3 measured" in res.output
+    data = json.loads(CliRunner().invoke(app, ["show", "bench", "--output-dir", str(tmp_path), "--json"]).stdout)
+    assert data["validity"]["closed_book"]["answerable"] == 5
+    assert data["validity"]["contamination"]["verdicts"]["review"] == 4

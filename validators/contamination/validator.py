@@ -10,6 +10,7 @@ from benchmint.embeddings import MODEL_NAME, Embedder
 from benchmint.records import Question, Verdict
 from corpora.reference.corpus import ReferenceCorpus
 from validators.base import Context
+from validators.contamination.calibration import load_calibration
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Detection, Probe
@@ -63,11 +64,14 @@ class ContaminationValidator:
         return out
 
     def describe(self) -> dict[str, Any]:
-        """For the manifest: the corpora checked against (name, content hash, size), thresholds, judge."""
+        """For the manifest: the corpora checked against (name, content hash, size), thresholds, judge, and the
+        detector's precision and recall as measured on the development set (None when no calibration ships)."""
+        calibration = load_calibration()
         return {"corpora": [c.describe() for c in self.corpora], "thresholds": self.config.manifest(),
                 "judge": judge_label(self.judge), "judge_prompt_version": JUDGE_PROMPT_VERSION if self.judge else None,
                 "embedding_model": MODEL_NAME, "index_version": INDEX_VERSION,
-                "timing": self.detector.stage_report()}
+                "timing": self.detector.stage_report(),
+                "calibration": calibration.model_dump() if calibration is not None else None}
 
 
 def to_verdict(d: Detection, name: str = "contamination") -> Verdict:
