@@ -1,7 +1,7 @@
 """Adaptive rounds, measured: the mean target pass rate per round, and its drop from round 0.
 
-Runs `benchmint build examples/docs --rounds 3` (the embedded models: generator Qwen,
-targets SmolLM2 and Qwen, the generator as the judge) and prints, per round, the
+Runs `benchmint build examples/docs --rounds 3 --questions 10` (the embedded models: generator Qwen,
+targets SmolLM2, Gemma 3 270M and Qwen, the generator as the judge) and prints, per round, the
 questions generated, accepted, rejected per validator, the mean target pass rate,
 the failure patterns named and the tokens; then the drop from round 0 to the last
 round (goal: >= 30 points) and whether every published question passes grounding.
