@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from benchmint.errors import ModelError
-from benchmint.server_binary import BUILD_HINT, find_binary
+from benchmint.server_binary import BUILD_HINT, amx_advertised, find_binary
 
 
 def free_port() -> int:
@@ -108,6 +108,7 @@ class LocalServer:
                     "--cont-batching", "--jinja",  # Jinja chat templates: the GGUF's own, or chat_template
                     "--threads", threads, "--threads-batch", batch, "--poll", str(self.poll),
                     "--cache-ram", "256", "--no-webui", "--metrics",
+                    *(["--no-repack"] if amx_advertised() else []),  # see amx_advertised
                     *(["--chat-template", self.chat_template] if self.chat_template else [])]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),

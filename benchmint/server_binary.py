@@ -40,15 +40,25 @@ def cache_root() -> Path:
     return Path(base) / "benchmint" / "llama-server"
 
 
-def cpu_flags_hash() -> str:
-    """A short hash of this CPU's feature flags: a -march=native build runs only where they match."""
-    flags = ""
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags (/proc/cpuinfo; empty where there is none)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = next((ln.split(":", 1)[1] for ln in f if ln.startswith("flags")), "")
+            return set(next((ln.split(":", 1)[1] for ln in f if ln.startswith("flags")), "").split())
     except OSError:
-        pass
-    return hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest()[:12]
+        return set()
+
+
+def cpu_flags_hash() -> str:
+    """A short hash of this CPU's feature flags: a -march=native build runs only where they match."""
+    return hashlib.sha256(" ".join(sorted(cpu_flags())).encode()).hexdigest()[:12]
+
+
+def amx_advertised(flags: set[str] | None = None) -> bool:
+    """Does the CPU say it has AMX? Some virtual machines say so, and grant the permission, yet fault on the
+    first tile instruction (SIGILL in ggml's AMX kernels at the server's warm-up, seen on a 2-core VM here);
+    llama-server then runs with weight repacking off, which is what selects those kernels."""
+    return "amx_int8" in (cpu_flags() if flags is None else flags)
 
 
 def llama_cpp_version() -> str | None:

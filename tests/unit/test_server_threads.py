@@ -55,3 +55,16 @@ def test_the_openmp_build_gets_a_folder_of_its_own(monkeypatch):
     one = server_binary.build_dir("0.3.36")
     monkeypatch.setattr(server_binary, "CMAKE_FLAGS", (*server_binary.CMAKE_FLAGS, "-DGGML_OPENMP=OFF"))
     assert server_binary.build_dir("0.3.36") != one  # a build with other flags (a spinning one) is not reused
+
+
+def test_repacking_is_off_where_the_cpu_says_it_has_amx(monkeypatch, tmp_path):
+    from benchmint import local_server, server_binary
+
+    assert server_binary.amx_advertised({"avx2", "amx_tile", "amx_int8"})
+    assert not server_binary.amx_advertised({"avx2", "avx512f"})
+    server = LocalServer(tmp_path / "m.gguf", n_ctx=512, log_path=tmp_path / "log", n_threads=1)
+    server.binary = tmp_path / "llama-server"
+    monkeypatch.setattr(local_server, "amx_advertised", lambda: True)
+    assert "--no-repack" in server.command()
+    monkeypatch.setattr(local_server, "amx_advertised", lambda: False)
+    assert "--no-repack" not in server.command()
