@@ -1,5 +1,6 @@
 """The task runner a build's config asks for (`runner:` in benchmint.config): Prefect's thread pool, or a
-Dask cluster (prefect-dask's DaskTaskRunner) whose worker processes run the generation steps.
+Dask cluster (prefect-dask's DaskTaskRunner) whose worker processes run the generation steps
+(`run_on_worker`: each step's Prefect task run waits in the flow's process while a worker runs the step).
 
 The build and refresh flows pick it when they are called (SecretSafeFlow's `runner_for`), so
 `benchmint build --runner dask`, `build_benchmark(config)` from Python and each subflow run of a nightly run
@@ -12,13 +13,16 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prefect.context import FlowRunContext
 from prefect.task_runners import TaskRunner
 
 from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
+
+T = TypeVar("T")
 
 
 def dask_task_runner(cfg: BuildConfig) -> TaskRunner:
@@ -62,3 +66,14 @@ def start_workers() -> None:
     ctx = FlowRunContext.get()
     if ctx is not None:
         ctx.task_runner.client  # noqa: B018 - the property connects
+
+
+def run_on_worker(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) on one of the running flow's Dask workers, as a plain Dask task; its result (or its exception)
+    here. The caller is a Prefect task run in the flow's process (its name, retries and state in the UI): on
+    the worker no Prefect engine runs, whose per-task cost (a client, settings and events per task run, ~0.1-0.3
+    CPU s) outweighs a short request on a small machine (BENCHMARKS.md, the Dask scaling bench)."""
+    ctx = FlowRunContext.get()
+    if ctx is None:
+        raise RuntimeError("run_on_worker needs a running flow on a Dask task runner")
+    return ctx.task_runner.client.submit(fn, *args, pure=False).result()

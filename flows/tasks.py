@@ -26,6 +26,7 @@ from benchmint.errors import BenchmintError
 from benchmint.names import escape_undecodable
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from flows.endpoint_lease import endpoint_lease
+from flows.runner import run_on_worker
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.spec import GeneratorSpec, spec_of
@@ -70,9 +71,10 @@ def generate_task(generator: Generator, step: GenerationStep) -> StepOutcome:
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, retry_condition_fn=transient)
 def generate_on_worker_task(spec: GeneratorSpec, step: GenerationStep) -> StepOutcome:
-    """A generation step on a Dask worker: the generator built from its spec (no live client crosses
-    processes), the step's usage back with its outcome."""
-    return generate_from_spec(spec, step)
+    """A generation step on a Dask worker: the worker builds the generator from its spec (no live client crosses
+    processes) and sends the step's usage back with its outcome; this task run waits for it in the flow's
+    process (flows.runner.run_on_worker)."""
+    return run_on_worker(generate_from_spec, spec, step)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -109,8 +111,8 @@ def report_summary(summary: BuildSummary, headline: str) -> None:
 
 class PrefectWiring:
     """The core's steps as Prefect tasks (generation steps named by round, document and chunk), its
-    reports as artifacts. `remote`: generation steps are submitted to the flow's task runner (a Dask
-    cluster's workers) as specs; every other task runs in the flow's process. `shared_limits`: each batch
+    reports as artifacts. `remote`: generation steps run on the flow's Dask workers, sent as specs; every
+    task run (theirs too) is in the flow's process. `shared_limits`: each batch
     holds its slots of the generator endpoint's global concurrency limit (flows.endpoint_lease)."""
 
     def __init__(self, remote: bool = False, shared_limits: bool = False) -> None:
@@ -135,8 +137,7 @@ class PrefectWiring:
 
     def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
         if self.remote:
-            named = generate_on_worker_task.with_options(task_run_name=step_name(step))
-            return named.submit(spec_of(generator), step).result()
+            return generate_on_worker_task.with_options(task_run_name=step_name(step))(spec_of(generator), step)
         return generate_task.with_options(task_run_name=step_name(step))(generator, step)
 
     def validate(self, chain: ValidatorChain, candidates: list[Question],
