@@ -45,6 +45,17 @@ class ContaminationConfig(Record):
                                    description="answers up to this long are embedded with the question")
     tail_min_words: int = Field(default=60, ge=10, description="questions this long also index their closing part")
     judge_max_pairs: int = Field(default=1, ge=1, description="middle-band neighbours shown to the judge, best first")
+    second_look: bool = Field(default=True, description="compare answers, choices and asks before a pair flags "
+                                                        "or goes to the judge (second_look.py)")
+    second_look_answer_max: float = Field(default=0.6, ge=0, le=1,
+                                          description="answers less similar than this differ (numbers masked)")
+    second_look_choices_max: float = Field(default=0.5, ge=0, le=1,
+                                           description="choice sets sharing less than this share differ")
+    second_look_ask_max: float = Field(default=0.9, ge=0, le=1,
+                                       description="asks (a long question's closing part) less similar than this "
+                                                   "differ")
+    second_look_same_choice: float = Field(default=0.9, gt=0, le=1,
+                                           description="two choices (or an answer and a choice) this similar match")
 
     def manifest(self) -> dict[str, Any]:
         """The thresholds as written to a release manifest."""
