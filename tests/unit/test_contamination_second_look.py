@@ -85,6 +85,14 @@ def test_another_structure_with_another_answer_is_another_problem_but_other_numb
 def test_missing_evidence_never_clears():
     ref = side("Becker proclaimed that cannabis use was:", ["a", "b"], "b")
     assert not compare(side("Becker said of cannabis use that it was:"), ref, CFG).distinct  # no answer
+    # a worked solution (GSM8K) says nothing against a bare number: a paraphrase of it is not cleared
+    gsm = side("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How "
+               "many clips did Natalia sell altogether in April and May?", [],
+               "Natalia sold 48/2 = <<48/2=24>>24 clips in May. Natalia sold 48+24 = <<48+24=72>>72 clips altogether "
+               "in April and May. #### 72")
+    para = side("In April Natalia sold clips to 48 friends; in May, half as many. How many clips in total?", [], "72")
+    ev = compare(para, gsm, CFG)
+    assert ev.answer is None and not ev.distinct
 
 
 def test_same_choices_but_the_answer_is_another_option_is_distinct():

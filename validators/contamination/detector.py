@@ -81,10 +81,10 @@ class Detector:
 
         flagged: list[Finding | None] = [None] * n
         scores: list[dict[str, Any]] = [{} for _ in range(n)]
-        looks: dict[tuple[int, int, int], bool] = {}  # (candidate, corpus, item) -> distinct, by the second look
+        looks: dict[tuple[int, int, int], str] = {}  # (candidate, corpus, item) -> the second look's why ("": same)
         sides: dict[int, Side] = {}
 
-        def distinct(i: int, ci: int, item: int) -> bool:
+        def look(i: int, ci: int, item: int) -> str:
             """The second look at a pair before it flags or joins the middle band (memoized per call)."""
             key = (i, ci, item)
             if key not in looks:
@@ -94,14 +94,21 @@ class Detector:
                 looks[key] = self._second_look(sides[i], ci, item, scores[i])
             return looks[key]
 
+        def distinct(i: int, ci: int, item: int) -> bool:
+            return bool(look(i, ci, item))
+
         # exact
         t = time.monotonic()
-        for ix in self.indexes:
+        for ci, ix in enumerate(self.indexes):
             for i in range(n):
                 if flagged[i] is not None:
                     continue
                 for view, h in keys[i].items():
                     hit = self._exact(ix, view, h, views[i])
+                    # the same words with another key among the same options: what normalizing dropped
+                    # (an operator, a sign) made another question
+                    if hit is not None and view != "question+answer" and look(i, ci, hit) == "other key":
+                        continue
                     if hit is not None:
                         flagged[i] = Finding(ix.corpus.name, hit, ix.corpus.ids[hit], "exact", 1.0, view,
                                              view_text(probes[i], view), ix.corpus.display_text(hit))
@@ -280,10 +287,10 @@ class Detector:
             verdict.note = ans.reason
         return verdict
 
-    def _second_look(self, cand: Side, ci: int, item: int, scores: dict[str, Any]) -> bool:
-        """Is the pair distinct questions (second_look.py)? Recorded under scores["second_look"]."""
+    def _second_look(self, cand: Side, ci: int, item: int, scores: dict[str, Any]) -> str:
+        """Why the pair is distinct questions, "" when it is not (second_look.py); under scores["second_look"]."""
         if not self.config.second_look:
-            return False
+            return ""
         t0 = time.monotonic()
         ref = self._ref_sides.get((ci, item))
         if ref is None:
@@ -295,7 +302,7 @@ class Detector:
             {"corpus": self.indexes[ci].corpus.name, "item": item, "item_id": self.indexes[ci].corpus.ids[item],
              **ev.as_dict()})
         self._tick("second_look", t0, 1)
-        return ev.distinct
+        return ev.why
 
     def _tick(self, stage: str, t0: float, count: int) -> None:
         self.timing[stage] += time.monotonic() - t0

@@ -12,11 +12,12 @@ A pair is *distinct* only on positive evidence, one of:
 - "other answer": the answers differ (digits masked), the choices differ too (or one side has
   none, or the candidate's answer is one of the reference item's wrong choices), and the asks
   differ;
-- "other problem": the answers differ as written, the choices differ as written, and the masked
-  ask is not the same: the same kind of problem with another structure, not the same problem
-  with other numbers (which keeps the masked ask, and stays the same question).
+- "other problem": the answers differ as written and the masked ask is not the same: the same
+  kind of problem with another structure or operation, not the same problem with other numbers
+  (which keeps the masked ask, and stays the same question).
 
-Missing evidence never clears a pair (a candidate without an answer is never cleared): it goes
+Missing evidence never clears a pair (a candidate without an answer, or with a bare answer where
+the reference gives a worked solution, is cleared only by "other key"): it goes
 on to the judge (or review) as before. Short answers compare in order ("True, False" is not
 "False, True"), long ones also with their words sorted. The thresholds live in
 ContaminationConfig, chosen on the development set's nearest same-subject items, paraphrases
@@ -62,7 +63,7 @@ class PairEvidence:
     """How a candidate and a reference item compare on what they ask and answer."""
 
     answer: float | None
-    """Similarity of the answers, digits masked, 0-1 (None: one side has no answer)."""
+    """Similarity of the answers, digits masked, 0-1 (None: one side has no answer, or one far longer)."""
     choices: float | None
     """Share of the reference item's choices found among the candidate's, digits masked (None: one side has none)."""
     answer_is_distractor: bool
@@ -107,6 +108,13 @@ def answer_similarity(a: str, b: str) -> float:
     return s / 100.0
 
 
+def comparable(a: str, b: str) -> bool:
+    """Two free-text answers of one kind: both given, and neither far longer (a worked solution, as GSM8K
+    gives, says nothing against a bare number)."""
+    na, nb = len(a.split()), len(b.split())
+    return min(na, nb) > 0 and max(na, nb) <= 4 * min(na, nb) + 8
+
+
 def _matches(x: str, pool: Sequence[str], cutoff: float) -> bool:
     return any(fuzz.ratio(x, y) >= cutoff for y in pool)
 
@@ -120,10 +128,13 @@ def _overlap(cand: Sequence[str], ref: Sequence[str], cutoff: float) -> float | 
 def compare(cand: Side, ref: Side, config: ContaminationConfig) -> PairEvidence:
     """The second look at one pair."""
     cut = 100.0 * config.second_look_same_choice
-    ans = answer_similarity(cand.answer, ref.answer) if cand.answer and ref.answer else None
+    # two options (both items multiple choice) always compare; otherwise answers of one kind only
+    options = bool(cand.choices and ref.choices and cand.answer and ref.answer)
+    ans = answer_similarity(cand.answer, ref.answer) if options or comparable(cand.answer, ref.answer) else None
     choices = _overlap(cand.choices, ref.choices, cut)
     wrong = [c for c in ref.plain_choices if not ref.plain_answer or fuzz.ratio(c, ref.plain_answer) < cut]
-    distractor = bool(cand.plain_answer) and _matches(cand.plain_answer, wrong, cut)
+    distractor = (bool(cand.plain_answer) and fuzz.ratio(cand.plain_answer, ref.plain_answer) < cut
+                  and _matches(cand.plain_answer, wrong, cut))
     ask = fuzz.ratio(cand.ask, ref.ask) / 100.0
     plain_choices = _overlap(cand.plain_choices, ref.plain_choices, cut)
     why = ""
@@ -133,8 +144,7 @@ def compare(cand: Side, ref: Side, config: ContaminationConfig) -> PairEvidence:
           and (choices is None or choices < config.second_look_choices_max or distractor)
           and ask < config.second_look_ask_max):
         why = "other answer"
-    elif (cand.plain_answer and ref.plain_answer and ask < 1.0
-          and answer_similarity(cand.plain_answer, ref.plain_answer) < config.second_look_answer_max
-          and (plain_choices is None or plain_choices < config.second_look_choices_max)):
+    elif (ans is not None and ask < 1.0
+          and answer_similarity(cand.plain_answer, ref.plain_answer) < config.second_look_answer_max):
         why = "other problem"  # other numbers alone keep the masked ask; another structure changes it
     return PairEvidence(ans, choices, distractor, ask, bool(why), why)
