@@ -148,7 +148,10 @@ def light_edits(c: ReferenceCorpus, seed: int = 0) -> dict[str, list[tuple[int, 
                 nq, nch, na = q, kept, a
             else:
                 nq, nch = fn(q, ch, rng)
-                na = nch[ch.index(a)] if a in ch and len(nch) == len(ch) else a
+                if name == "mixed":  # the choices reversed, not rewritten: the answer is the same text
+                    na = a
+                else:  # the choices rewritten one by one: the answer is the gold choice's rewrite
+                    na = nch[ch.index(a)] if a in ch and len(nch) == len(ch) else a
             if nq == q and nch == ch:
                 continue  # the edit changed nothing (no number, no name): not a light edit
             out[name].append((i, Probe(f"{name}:{i}", nq, na, nch)))

@@ -29,8 +29,10 @@ PROBES = [
     Probe("e", "Which gas do plants take in for photosynthesis?", "carbon dioxide"),
     Probe("f", "Which planet is the largest in the solar system?", "Jupiter"),
 ]
+# the second look off: "f" (Jupiter) asks and answers otherwise than its neighbour (Mercury), and would be
+# cleared before the judge; these tests are about the judge
 WIDE_BAND = ContaminationConfig(review_threshold=0.45, semantic_threshold=0.99, fuzzy_threshold=100,
-                                fuzzy_review_threshold=100)
+                                fuzzy_review_threshold=100, second_look=False)
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,19 @@ skips the later ones:
    reference item's question, question + short answer, and the closing part of long
    questions (the actual ask after a passage). Cosine at or above `semantic_threshold`
    flags; the middle band down to `review_threshold` goes to the judge.
-6. judge (optional): any model client decides whether the two items are the same question
+6. second look (before any pair other than an exact copy flags or joins the middle band): the
+   two items' answers, choices and asks (a long question's closing part, digits and names
+   masked) compared; a pair with positive evidence of a different question (another key among
+   the same options, another answer and choices on another ask, or another problem of the same
+   kind) neither flags nor goes to the judge. Distinct items of one subject, and questions on a
+   benchmark's passage that ask something else, are published; paraphrases keep their answer.
+7. judge (optional): any model client decides whether the two items are the same question
    up to rewording, names, numbers or language (the LLM Decontaminator's test). With no
    judge, the middle band is flagged for review: not published, never silently passed.
 
 Indexes are built once per corpus content hash and kept under `<cache>/contamination/`.
 
-Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), judge (its
+Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), second_look, judge (its
 prompt), findings (what a check found), detector (the stages), validator, files (any question file),
 tally (a build's verdicts per stage), calibration (the detector's precision and recall as measured on the
 development set, calibration.json: each release's manifest and card carry them).

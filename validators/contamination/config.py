@@ -19,6 +19,13 @@ class ContaminationConfig(Record):
     with their choices. Distinct items of one subject reach 0.80 only as templates of one problem
     with other operands (the same question by this module's definition), and 84% of the
     paraphrases reach it. Hence: flag at fuzzy 90 / cosine 0.80, judge (or review) from 78 / 0.70.
+
+    Those thresholds measure topic; distinct items of one subject share it, and questions on one passage
+    share the passage: checked against its own subject without it, 53% of the development set was held
+    back. The second look's thresholds (answers below 0.8 similar differ, choice sets sharing under half
+    differ, asks below 0.8 differ) were chosen on those items and the paraphrases and light edits by
+    bench/contamination_hard.py --tune (the same values when tuned on any two subjects): 4.8% held back,
+    paraphrase and light-edit recall unchanged (BENCHMARKS.md, issue 16).
     """
 
     ngram_n: int = Field(default=13, ge=4, description="n of the long n-gram check (GPT-3, lm-eval janitor)")
@@ -45,6 +52,17 @@ class ContaminationConfig(Record):
                                    description="answers up to this long are embedded with the question")
     tail_min_words: int = Field(default=60, ge=10, description="questions this long also index their closing part")
     judge_max_pairs: int = Field(default=1, ge=1, description="middle-band neighbours shown to the judge, best first")
+    second_look: bool = Field(default=True, description="compare answers, choices and asks before a pair flags "
+                                                        "or goes to the judge (second_look.py)")
+    second_look_answer_max: float = Field(default=0.8, ge=0, le=1,
+                                          description="answers less similar than this differ (numbers masked)")
+    second_look_choices_max: float = Field(default=0.5, ge=0, le=1,
+                                           description="choice sets sharing less than this share differ")
+    second_look_ask_max: float = Field(default=0.8, ge=0, le=1,
+                                       description="asks (a long question's closing part) less similar than this "
+                                                   "differ")
+    second_look_same_choice: float = Field(default=0.9, gt=0, le=1,
+                                           description="two choices (or an answer and a choice) this similar match")
 
     def manifest(self) -> dict[str, Any]:
         """The thresholds as written to a release manifest."""

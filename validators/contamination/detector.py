@@ -20,6 +20,7 @@ from validators.contamination.findings import Detection, Finding, Probe, reason_
 from validators.contamination.index import CorpusIndex
 from validators.contamination.judge import JudgeAnswer, judge_messages
 from validators.contamination.ngrams import ngram_matches
+from validators.contamination.second_look import Side, compare, side_of
 from validators.contamination.text import Views, embed_text, make_views
 
 
@@ -53,9 +54,10 @@ class Detector:
         self.cache_dir = cache_dir
         self.indexes: list[CorpusIndex] = []
         self.timing: dict[str, float] = {s: 0.0 for s in ("normalize", "exact", "ngram", "embed", "search", "fuzzy",
-                                                          "semantic", "judge", "index_load")}
+                                                          "semantic", "second_look", "judge", "index_load")}
         self.counts: dict[str, int] = {s: 0 for s in ("normalize", "exact", "ngram", "embed", "search", "fuzzy",
-                                                      "semantic", "judge")}
+                                                      "semantic", "second_look", "judge")}
+        self._ref_sides: dict[tuple[int, int], Side] = {}
 
     def prepare(self, embedder: Embedder, progress: Callable[[str, int, int], None] | None = None) -> None:
         if len(self.indexes) == len(self.corpora):
@@ -79,15 +81,34 @@ class Detector:
 
         flagged: list[Finding | None] = [None] * n
         scores: list[dict[str, Any]] = [{} for _ in range(n)]
+        looks: dict[tuple[int, int, int], str] = {}  # (candidate, corpus, item) -> the second look's why ("": same)
+        sides: dict[int, Side] = {}
+
+        def look(i: int, ci: int, item: int) -> str:
+            """The second look at a pair before it flags or joins the middle band (memoized per call)."""
+            key = (i, ci, item)
+            if key not in looks:
+                if i not in sides:
+                    p = probes[i]
+                    sides[i] = side_of(p.question, p.choices, p.answer, cfg)
+                looks[key] = self._second_look(sides[i], ci, item, scores[i])
+            return looks[key]
+
+        def distinct(i: int, ci: int, item: int) -> bool:
+            return bool(look(i, ci, item))
 
         # exact
         t = time.monotonic()
-        for ix in self.indexes:
+        for ci, ix in enumerate(self.indexes):
             for i in range(n):
                 if flagged[i] is not None:
                     continue
                 for view, h in keys[i].items():
                     hit = self._exact(ix, view, h, views[i])
+                    # the same words with another key among the same options: what normalizing dropped
+                    # (an operator, a sign) made another question
+                    if hit is not None and view != "question+answer" and look(i, ci, hit) == "other key":
+                        continue
                     if hit is not None:
                         flagged[i] = Finding(ix.corpus.name, hit, ix.corpus.ids[hit], "exact", 1.0, view,
                                              view_text(probes[i], view), ix.corpus.display_text(hit))
@@ -107,7 +128,8 @@ class Detector:
                 if prev is None or ratio > prev["ratio"]:
                     scores[i]["ngram"] = {"ratio": round(ratio, 4), "longest": span, "n": ngram_n, "view": view,
                                           "corpus": ix.corpus.name, "item": item}
-                if flagged[i] is None and (ratio >= cfg.ngram_min_ratio or span >= cfg.ngram_min_span):
+                if flagged[i] is None and (ratio >= cfg.ngram_min_ratio or span >= cfg.ngram_min_span) \
+                        and not distinct(i, ci, item):
                     toks = seqs[i][view]
                     flagged[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "ngram", ratio, view,
                                          " ".join(toks[start:start + span]), ix.corpus.display_text(item),
@@ -139,17 +161,22 @@ class Detector:
         t = time.monotonic()
         middle: dict[int, dict[tuple[int, int], tuple[float, str]]] = {}  # candidate -> (corpus, item) -> band score
         for i in todo:
-            best: tuple[float, int, int, str] | None = None
+            pairs: list[tuple[float, int, int, str]] = []
             for ci, item in sorted(set(lexical[i]) | set(neighbours[i])):
-                ix = self.indexes[ci]
-                s, view = self._fuzzy(views[i], ix.views(item), ix, item)
-                if best is None or s > best[0]:
-                    best = (s, ci, item, view)
+                s, view = self._fuzzy(views[i], self.indexes[ci].views(item), self.indexes[ci], item)
+                pairs.append((s, ci, item, view))
+            if not pairs:
+                continue
+            pairs.sort(key=lambda p: -p[0])  # stable: ties keep corpus and item order
+            s, ci, item, view = pairs[0]
+            scores[i]["fuzzy"] = {"ratio": round(s, 2), "view": view, "corpus": self.indexes[ci].corpus.name,
+                                  "item": item}
+            # the best pair the second look does not call distinct
+            best = next((p for p in pairs if p[0] < cfg.fuzzy_review_threshold or not distinct(i, p[1], p[2])), None)
             if best is None:
                 continue
             s, ci, item, view = best
             ix = self.indexes[ci]
-            scores[i]["fuzzy"] = {"ratio": round(s, 2), "view": view, "corpus": ix.corpus.name, "item": item}
             if s >= cfg.fuzzy_threshold:
                 flagged[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "fuzzy", s / 100.0, view,
                                      view_text(probes[i], view), ix.corpus.display_text(item), {"ratio": round(s, 2)})
@@ -169,6 +196,12 @@ class Detector:
             if flagged[i] is not None:
                 middle.pop(i, None)
                 continue
+            # pairs the second look calls distinct neither flag nor join the middle band
+            ranked = [r for r in ranked if r[0] < cfg.review_threshold or not distinct(i, r[1], r[2])]
+            if not ranked:
+                continue
+            s, ci, item = ranked[0]
+            ix = self.indexes[ci]
             if s >= cfg.semantic_threshold:
                 flagged[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "semantic", s, "question",
                                      probes[i].question, ix.corpus.display_text(item), {"cosine": round(s, 4)})
@@ -225,6 +258,10 @@ class Detector:
             else:
                 sem = scores[i].get("semantic", {}).get("cosine", 0.0)
                 extra = f"; judge: {judge_notes[i]}" if i in judge_notes else ""
+                cleared = [x for x in scores[i].get("second_look", []) if x["distinct"]]
+                if cleared:
+                    extra += (f"; second look: {len(cleared)} near item(s) ask and answer something else "
+                              f"({cleared[0]['corpus']} item {cleared[0]['item_id']})")
                 out.append(Detection("clean", None, scores[i],
                                      f"no match in {len(self.indexes)} corpora (nearest cosine {sem:.3f}){extra}"))
         return out
@@ -249,6 +286,23 @@ class Detector:
                 return verdict
             verdict.note = ans.reason
         return verdict
+
+    def _second_look(self, cand: Side, ci: int, item: int, scores: dict[str, Any]) -> str:
+        """Why the pair is distinct questions, "" when it is not (second_look.py); under scores["second_look"]."""
+        if not self.config.second_look:
+            return ""
+        t0 = time.monotonic()
+        ref = self._ref_sides.get((ci, item))
+        if ref is None:
+            c = self.indexes[ci].corpus
+            ref = self._ref_sides[(ci, item)] = side_of(c.questions[item], c.choices[item], c.answers[item],
+                                                        self.config)
+        ev = compare(cand, ref, self.config)
+        scores.setdefault("second_look", []).append(
+            {"corpus": self.indexes[ci].corpus.name, "item": item, "item_id": self.indexes[ci].corpus.ids[item],
+             **ev.as_dict()})
+        self._tick("second_look", t0, 1)
+        return ev.why
 
     def _tick(self, stage: str, t0: float, count: int) -> None:
         self.timing[stage] += time.monotonic() - t0
