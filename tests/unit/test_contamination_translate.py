@@ -67,6 +67,11 @@ def test_language_of_names_non_english_text_only():
     assert language_of(ZH) == "zh"
     assert language_of(Probe("en", REF[0][0], REF[0][2], REF[0][1])) is None
     assert language_of(Probe("short", "2 + 2 = ?", "4")) is None  # too short to say: no call
+    # English whose "a"s outnumber its English function words is still English; French is not
+    assert language_of(Probe("a", "A subset H of a group (G,*) is a group if", "a")) is None
+    assert language_of(Probe("fr", "Quelle est la capitale de la France ?", "Paris", ["Paris", "Lyon"])) == "fr"
+    # Latin symbols in the choices outnumber a short question's Chinese (an MMLU algebra item)
+    assert language_of(Probe("z", "找出2Z中所有4Z的陪集。", "4Z，2 + 4Z", ["4Z", "4Z，2 + 4Z", "2Z", "Z"])) == "zh"
 
 
 def test_english_text_makes_no_call(corpus, tmp_path, embedder):

@@ -11,6 +11,7 @@ unchecked after translation: not published, never a silent pass (as with the jud
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from benchmint.errors import BenchmintError
 from benchmint.fence import fence
-from benchmint.language import detect_language
+from benchmint.language import STOP_WORDS, detect_language
 from benchmint.prompts import Prompt, load_prompt
 from validators.contamination.findings import Detection, Probe, reason_of
 
@@ -29,6 +30,7 @@ LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ru": "Russ
                   "fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
                   "nl": "Dutch"}
 
+_STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
 _MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
 
 
@@ -63,9 +65,19 @@ def prompt() -> Prompt:
 
 
 def language_of(p: Probe) -> str | None:
-    """The candidate's language when it is not English (None: English, or too short to say)."""
-    lang = detect_language("\n".join([p.question, *p.choices, p.answer]))
-    return lang if lang not in (None, "en") else None
+    """The candidate's language when it is not English (None: English, or too short to say): the
+    question's, else the whole item's (short choices such as "4Z" or "2 + 4Z" outweigh a short question's
+    script when counted with it)."""
+    text = "\n".join([p.question, *p.choices, p.answer])
+    lang = detect_language(p.question) or detect_language(text)
+    if lang in (None, "en"):
+        return None
+    if lang in STOP_WORDS:  # a Latin-script language: English with a few "a"s and "as" reads as Portuguese
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+        english, theirs = (sum(w in _STOP[k] for w in words) for k in ("en", lang))
+        if 2 * english >= theirs:
+            return None
+    return lang
 
 
 def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
