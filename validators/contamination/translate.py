@@ -95,7 +95,7 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
     try:
         # temperature 0: the same item gets the same translation (and a response-cache hit)
         out = translator.complete_json(translate_messages(p, language), TranslatedItem, temperature=0.0,
-                                       max_tokens=min(4096, 256 + 2 * n_chars))
+                                       max_tokens=min(2048, 256 + 2 * n_chars))
         item = TranslatedItem.model_validate(out.model_dump() if isinstance(out, BaseModel) else out)
     except (BenchmintError, ValidationError, ValueError, TypeError) as exc:
         return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
