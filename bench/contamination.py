@@ -308,12 +308,12 @@ def throughput(cfg: ContaminationConfig, cache: Path, emb: Embedder, args: argpa
         took = time.monotonic() - t0
         if took < t_all:
             t_all, best = took, det.stage_report()
-    other = sum(v["seconds"] for k, v in best.items() if k not in ("embed", "index_load", "judge"))
+    other = sum(v["seconds"] for k, v in best.items() if k not in ("embed", "index_load", "judge", "translate"))
     print(f"  N={len(probes)} questions (best of {args.repeats}): embedding alone {t_embed:.2f}s "
           f"({len(probes) / t_embed:.0f}/s); decontaminating {t_all:.2f}s = {t_all / t_embed:.3f}x the embedding "
           f"(goal <= 1.2x); the stages other than embedding: {other:.2f}s = {other / t_embed:.3f}x")
     for k, v in best.items():
-        if k in ("index_load", "judge"):
+        if k in ("index_load", "judge", "translate"):
             continue
         print(f"    {k:<10} {v['seconds']:8.3f}s  {v['items']:>6} items  {v['items_per_s'] or 0:>10.0f} items/s")
     print(f"  flagged {sum(d.status == 'contaminated' for d in dets)}, review {sum(d.status == 'review' for d in dets)}"

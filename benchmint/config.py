@@ -118,6 +118,8 @@ class ContaminationSettings(Record):
     previous_versions: bool = True  # questions retired from this benchmark never return
     references: list[str] = Field(default_factory=list)  # registered corpus names, or sources
     judge: ModelSpec | None = None  # optional LLM judge for the middle band; none: flagged for review
+    # non-English candidates are translated into English (by the judge, else the generator) and checked again
+    translate: bool = True
     # keys of validators.contamination.config.ContaminationConfig
     thresholds: dict[str, Any] = Field(default_factory=dict)
 

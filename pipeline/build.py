@@ -132,6 +132,7 @@ class BuildRun:
             rep.stage("loading contamination corpora")
             chain = build_chain(DEFAULT_CHAIN, ChainTools(
                 config=cfg, runner=runner, panel=panel, judge=pool.clients.get("contamination_judge"),
+                translator=pool.clients.get("contamination_judge") or pool.clients.get("generator"),
                 bench_dir=Path(cfg.output_dir) / cfg.name, cache_dir=cache_dir, embedder=ctx.embedder))
             contamination, dedup = chain.get("contamination"), chain.get("dedup")
             if self.keep:

@@ -38,6 +38,7 @@ class ChainTools:
     runner: Any = None  # TargetRunner: the targets (and the judge panel grading them); None with no targets
     panel: Any = None  # JudgePanel, None with no judges
     judge: Any = None  # the contamination judge's client, or None
+    translator: Any = None  # the client that translates non-English candidates (the judge's, else the generator's)
     bench_dir: Path | None = None  # the benchmark's folder (earlier versions: retired questions)
     cache_dir: Path | None = None
     embedder: Embedder | None = None

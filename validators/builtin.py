@@ -35,7 +35,8 @@ def contamination(tools: ChainTools) -> ContaminationValidator | None:
     cfg = tools.config
     bench_dir = tools.bench_dir or Path(cfg.output_dir) / cfg.name
     cache_dir = tools.cache_dir or cfg.resolved_cache_dir()
-    v = contamination_validator(cfg.contamination, bench_dir, cache_dir, judge=tools.judge)
+    v = contamination_validator(cfg.contamination, bench_dir, cache_dir, judge=tools.judge,
+                                translator=tools.translator)
     if v is not None and tools.embedder is not None:
         v.prepare(tools.embedder, cache_dir)
     return v

@@ -25,8 +25,12 @@ from validators.contamination.validator import ContaminationValidator
 
 
 def thresholds(settings: ContaminationSettings) -> ContaminationConfig:
+    """The thresholds, with the switch `contamination.translate` (so the manifest's thresholds record it)."""
+    if "translate" in settings.thresholds:
+        raise ConfigError("config: 'contamination.thresholds.translate' is set as 'contamination.translate'; "
+                          "move it there")
     try:
-        return ContaminationConfig.model_validate(settings.thresholds)
+        return ContaminationConfig.model_validate({**settings.thresholds, "translate": settings.translate})
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
@@ -60,12 +64,15 @@ def build_corpora(settings: ContaminationSettings, bench_dir: Path, cache_dir: P
 
 
 def contamination_validator(settings: ContaminationSettings, bench_dir: Path, cache_dir: Path,
-                            judge: Any = None) -> ContaminationValidator | None:
-    """The validator for a build, or None when disabled or there is nothing to check against."""
+                            judge: Any = None, translator: Any = None) -> ContaminationValidator | None:
+    """The validator for a build, or None when disabled or there is nothing to check against. `translator`:
+    the client that translates non-English candidates (the judge's, else the generator's), used when
+    `contamination.translate` is on."""
     if not settings.enabled:
         return None
     config = thresholds(settings)
     corpora = build_corpora(settings, bench_dir, cache_dir)
     if not corpora:
         return None
-    return ContaminationValidator(corpora, config, judge=judge, cache_dir=cache_dir)
+    return ContaminationValidator(corpora, config, judge=judge, cache_dir=cache_dir,
+                                  translator=translator if config.translate else None)

@@ -27,11 +27,14 @@ skips the later ones:
 7. judge (optional): any model client decides whether the two items are the same question
    up to rewording, names, numbers or language (the LLM Decontaminator's test). With no
    judge, the middle band is flagged for review: not published, never silently passed.
+8. translation: a candidate in another language (benchmint.language) is translated into English
+   by a model (the judge's client, else the generator's) and checked again by every stage; it is
+   contaminated when either version is. English candidates cost no call (translate.py).
 
 Indexes are built once per corpus content hash and kept under `<cache>/contamination/`.
 
 Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), second_look, judge (its
-prompt), findings (what a check found), detector (the stages), validator, files (any question file),
-tally (a build's verdicts per stage), calibration (the detector's precision and recall as measured on the
-development set, calibration.json: each release's manifest and card carry them).
+prompt), translate (non-English candidates), findings (what a check found), detector (the stages), validator,
+files (any question file), tally (a build's verdicts per stage), calibration (the detector's precision and
+recall as measured on the development set, calibration.json: each release's manifest and card carry them).
 """

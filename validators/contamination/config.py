@@ -63,6 +63,8 @@ class ContaminationConfig(Record):
                                                    "differ")
     second_look_same_choice: float = Field(default=0.9, gt=0, le=1,
                                            description="two choices (or an answer and a choice) this similar match")
+    translate: bool = Field(default=True, description="check a non-English candidate again after a model translates "
+                                                      "it into English (translate.py; set by contamination.translate)")
 
     def manifest(self) -> dict[str, Any]:
         """The thresholds as written to a release manifest."""

@@ -22,6 +22,7 @@ from validators.contamination.judge import JudgeAnswer, judge_messages
 from validators.contamination.ngrams import ngram_matches
 from validators.contamination.second_look import Side, compare, side_of
 from validators.contamination.text import Views, embed_text, make_views
+from validators.contamination.translate import detect_translated
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Detector:
     """Runs the stages over candidates against several corpora."""
 
     def __init__(self, corpora: Sequence[ReferenceCorpus], config: ContaminationConfig | None = None, judge: Any = None,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, *, translator: Any = None):
         if not corpora:
             raise BenchmintError("no reference corpus to check against; name at least one with --reference")
         names = [c.name for c in corpora]
@@ -51,12 +52,13 @@ class Detector:
         self.corpora = list(corpora)
         self.config = config or ContaminationConfig()
         self.judge = judge
+        self.translator = translator  # a model client for non-English candidates (translate.py); None: none asked
         self.cache_dir = cache_dir
         self.indexes: list[CorpusIndex] = []
-        self.timing: dict[str, float] = {s: 0.0 for s in ("normalize", "exact", "ngram", "embed", "search", "fuzzy",
-                                                          "semantic", "second_look", "judge", "index_load")}
-        self.counts: dict[str, int] = {s: 0 for s in ("normalize", "exact", "ngram", "embed", "search", "fuzzy",
-                                                      "semantic", "second_look", "judge")}
+        stages = ("normalize", "exact", "ngram", "embed", "search", "fuzzy", "semantic", "second_look", "judge",
+                  "translate")
+        self.timing: dict[str, float] = {s: 0.0 for s in (*stages, "index_load")}
+        self.counts: dict[str, int] = dict.fromkeys(stages, 0)
         self._ref_sides: dict[tuple[int, int], Side] = {}
 
     def prepare(self, embedder: Embedder, progress: Callable[[str, int, int], None] | None = None) -> None:
@@ -68,6 +70,26 @@ class Detector:
         self.timing["index_load"] += time.monotonic() - t0
 
     def detect(self, probes: Sequence[Probe], embedder: Embedder) -> list[Detection]:
+        """One detection per probe; a non-English probe is checked in English too when a translator is set
+        and `config.translate` is on (translate.py; the time of its translations is the stage "translate")."""
+        if self.translator is None or not self.config.translate:
+            return self._stages(probes, embedder)
+        t = time.monotonic()
+        spent = [0.0]
+
+        def stages(ps: list[Probe]) -> list[Detection]:
+            t0 = time.monotonic()
+            try:
+                return self._stages(ps, embedder)
+            finally:
+                spent[0] += time.monotonic() - t0
+
+        out, asked = detect_translated(probes, stages, self.translator)
+        self.timing["translate"] += time.monotonic() - t - spent[0]
+        self.counts["translate"] += asked
+        return out
+
+    def _stages(self, probes: Sequence[Probe], embedder: Embedder) -> list[Detection]:
         self.prepare(embedder)
         cfg = self.config
         n = len(probes)

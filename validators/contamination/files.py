@@ -54,7 +54,7 @@ def output_row(probe: Probe, d: Detection) -> dict[str, Any]:
                            round(float(d.scores.get("semantic", {}).get("cosine", 0.0)), 4),
                            "match": ({"corpus": f.corpus, "item": f.item_id, "index": f.item, "text": f.reference_text}
                                      if f is not None else None),
-                           "review": d.status == "review", "reason": d.reason}
+                           "review": d.status in ("review", "unchecked"), "reason": d.reason}
     if f is not None and f.matched_text:
         row["matched_text"] = f.matched_text
     return row
@@ -74,7 +74,8 @@ def decontaminate_file(input_path: str | Path, references: Iterable[str | Refere
     if not refs:
         raise SourceError("no reference given; name at least one with --reference (a corpus name or a file)")
     corpora = [resolve_reference(r, cache_dir=cache_dir) for r in refs]
-    detector = Detector(corpora, config, judge, Path(cache_dir) if cache_dir else None)
+    # the judge (if any) also translates non-English questions so they are checked in English too
+    detector = Detector(corpora, config, judge, Path(cache_dir) if cache_dir else None, translator=judge)
     emb = embedder or Embedder()
     detections = detector.detect(probes, emb)
     out = Path(output_path).expanduser()
@@ -92,6 +93,7 @@ def decontaminate_file(input_path: str | Path, references: Iterable[str | Refere
             "contaminated": sum(d.status == "contaminated" for d in detections),
             "review": sum(d.status == "review" for d in detections),
             "clean": sum(d.status == "clean" for d in detections), "by_stage": by_stage,
+            "unchecked": sum(d.status == "unchecked" for d in detections),
             "corpora": [c.describe() for c in corpora], "thresholds": detector.config.manifest(),
             "judge": judge_label(judge), "timing": detector.stage_report(),
             "seconds": round(time.monotonic() - t0, 3)}

@@ -47,7 +47,7 @@ class Finding:
 
 @dataclass
 class Detection:
-    status: str  # contaminated | review | clean
+    status: str  # contaminated | review | unchecked (a failed translation) | clean
     finding: Finding | None
     scores: dict[str, Any]  # best score of every stage that ran, per corpus
     reason: str

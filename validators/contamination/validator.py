@@ -16,6 +16,7 @@ from validators.contamination.detector import Detector
 from validators.contamination.findings import Detection, Probe
 from validators.contamination.index import INDEX_VERSION
 from validators.contamination.judge import JUDGE_PROMPT_VERSION, judge_label
+from validators.contamination.translate import prompt as translate_prompt
 
 
 class ContaminationValidator:
@@ -24,10 +25,13 @@ class ContaminationValidator:
     name = "contamination"
 
     def __init__(self, corpora: Sequence[ReferenceCorpus], config: ContaminationConfig | None = None,
-                 judge: Any = None, *, cache_dir: str | Path | None = None, embedder: Embedder | None = None):
+                 judge: Any = None, *, cache_dir: str | Path | None = None, embedder: Embedder | None = None,
+                 translator: Any = None):
         self.config = config or ContaminationConfig()
-        self.detector = Detector(corpora, self.config, judge, Path(cache_dir) if cache_dir else None)
+        self.detector = Detector(corpora, self.config, judge, Path(cache_dir) if cache_dir else None,
+                                 translator=translator)
         self.judge = judge
+        self.translator = translator
         self.embedder = embedder
 
     @property
@@ -69,13 +73,16 @@ class ContaminationValidator:
         calibration = load_calibration()
         return {"corpora": [c.describe() for c in self.corpora], "thresholds": self.config.manifest(),
                 "judge": judge_label(self.judge), "judge_prompt_version": JUDGE_PROMPT_VERSION if self.judge else None,
+                "translator": judge_label(self.translator) if self.config.translate else None,
+                "translate_prompt_version": translate_prompt().version if self.translator and self.config.translate
+                else None,
                 "embedding_model": MODEL_NAME, "index_version": INDEX_VERSION,
                 "timing": self.detector.stage_report(),
                 "calibration": calibration.model_dump() if calibration is not None else None}
 
 
 def to_verdict(d: Detection, name: str = "contamination") -> Verdict:
-    evidence: dict[str, Any] = {"status": d.status, "scores": d.scores, "review": d.status == "review"}
+    evidence: dict[str, Any] = {"status": d.status, "scores": d.scores, "review": d.status in ("review", "unchecked")}
     if d.finding is not None:
         evidence.update(d.finding.as_dict())
     score = d.finding.score if d.finding is not None else d.scores.get("semantic", {}).get("cosine", 0.0)

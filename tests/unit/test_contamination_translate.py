@@ -1,0 +1,141 @@
+"""Translations in the contamination check (validators/contamination/translate.py): a non-English
+candidate is translated once and its English version goes through the real stages (MiniLM on a
+tiny corpus); English costs no call; a bad reply leaves the candidate unchecked, never raised.
+The model is a stand-in: a plain class with complete_json, replying from a fixed table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from benchmint.config import ContaminationSettings
+from benchmint.errors import ConfigError, ModelOutputError
+from corpora.reference.corpus import ReferenceCorpus
+from validators.contamination.config import ContaminationConfig
+from validators.contamination.detector import Detector
+from validators.contamination.findings import Probe
+from validators.contamination.translate import TranslatedItem, language_of, translate_messages, translate_one
+from validators.contamination.validator import ContaminationValidator, to_verdict
+from validators.contamination_setup import thresholds
+
+REF = [
+    ("Which planet in the solar system has the largest number of known moons as of the latest count?",
+     ["Jupiter", "Saturn", "Uranus", "Neptune"], "Saturn"),
+    ("Becker proclaimed that cannabis use was:",
+     ["increasing among youth", "learned gradually through the social processes of a deviant career",
+      "a dangerous pastime", "not enjoyable"],
+     "learned gradually through the social processes of a deviant career"),
+]
+
+ZH = Probe("zh", "截至最新统计，太阳系中哪颗行星已知的卫星数量最多？", "土星", ["木星", "土星", "天王星", "海王星"])
+ZH_ENGLISH = {"question": REF[0][0], "choices": REF[0][1], "answer": REF[0][2]}
+ZH_OTHER = Probe("zh2", "水的化学式是什么？请从下列选项中选择。", "H2O", ["H2O", "CO2", "NaCl", "O2"])
+
+
+class StandInTranslator:
+    """Stands in for the model: replies from a table keyed by a word of the item, counts its calls."""
+
+    concurrency = 2
+
+    def __init__(self, replies: dict[str, Any]):
+        self.replies = replies
+        self.calls: list[list[dict[str, str]]] = []
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[BaseModel], **overrides: Any) -> Any:
+        assert schema is TranslatedItem and overrides["temperature"] == 0.0
+        self.calls.append(messages)
+        text = messages[-1]["content"]
+        reply = next(r for key, r in self.replies.items() if key in text)
+        if isinstance(reply, Exception):
+            raise reply
+        return schema.model_validate(reply)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> ReferenceCorpus:
+    return ReferenceCorpus("tiny", "test", [f"r{i}" for i in range(len(REF))], [q for q, _, _ in REF],
+                           [c for _, c, _ in REF], [a for _, _, a in REF])
+
+
+def detector(corpus: ReferenceCorpus, cache, translator: Any, **cfg: object) -> Detector:
+    return Detector([corpus], ContaminationConfig(**cfg), None, cache, translator=translator)
+
+
+def test_language_of_names_non_english_text_only():
+    assert language_of(ZH) == "zh"
+    assert language_of(Probe("en", REF[0][0], REF[0][2], REF[0][1])) is None
+    assert language_of(Probe("short", "2 + 2 = ?", "4")) is None  # too short to say: no call
+    # English whose "a"s outnumber its English function words is still English; French is not
+    assert language_of(Probe("a", "A subset H of a group (G,*) is a group if", "a")) is None
+    assert language_of(Probe("fr", "Quelle est la capitale de la France ?", "Paris", ["Paris", "Lyon"])) == "fr"
+    # Latin symbols in the choices outnumber a short question's Chinese (an MMLU algebra item)
+    assert language_of(Probe("z", "找出2Z中所有4Z的陪集。", "4Z，2 + 4Z", ["4Z", "4Z，2 + 4Z", "2Z", "Z"])) == "zh"
+
+
+def test_english_text_makes_no_call(corpus, tmp_path, embedder):
+    stand_in = StandInTranslator({})
+    en = Probe("en", "What is the boiling point of water at sea level in degrees Celsius?", "100")
+    copy = Probe("copy", REF[1][0], REF[1][2], REF[1][1])
+    det = detector(corpus, tmp_path, stand_in)
+    out = det.detect([en, copy], embedder)
+    assert stand_in.calls == [] and det.counts["translate"] == 0
+    assert [d.status for d in out] == ["clean", "contaminated"]
+    assert "translation" not in out[0].scores
+
+
+def test_chinese_text_is_translated_once_and_its_english_version_is_checked(corpus, tmp_path, embedder):
+    stand_in = StandInTranslator({"太阳系": ZH_ENGLISH, "化学式": {"question": "What is the chemical formula of "
+                                                               "water? Choose from the options below.",
+                                                               "choices": ["H2O", "CO2", "NaCl", "O2"],
+                                                               "answer": "H2O"}})
+    untranslated = detector(corpus, tmp_path, None).detect([ZH, ZH_OTHER], embedder)
+    assert [d.status for d in untranslated] == ["clean", "clean"]  # what MiniLM alone makes of Chinese
+    det = detector(corpus, tmp_path, stand_in)
+    zh, other = det.detect([ZH, ZH_OTHER], embedder)
+    assert len(stand_in.calls) == 2 and det.counts["translate"] == 2
+    assert "Chinese" in stand_in.calls[0][-1]["content"] and "<item" in stand_in.calls[0][-1]["content"]
+    assert zh.status == "contaminated" and zh.finding.item == 0, zh.reason
+    assert zh.reason.endswith("after translation from zh") and zh.finding.detail["translated_from"] == "zh"
+    assert zh.scores["translation"]["question"] == REF[0][0]
+    assert other.status == "clean" and "after translation from zh" in other.reason
+    assert to_verdict(zh).passed is False and to_verdict(other).passed is True
+
+
+def test_the_switch_off_asks_nothing(corpus, tmp_path, embedder):
+    stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
+    (d,) = detector(corpus, tmp_path, stand_in, translate=False).detect([ZH], embedder)
+    assert stand_in.calls == [] and d.status == "clean"
+
+
+@pytest.mark.parametrize("fault", [ModelOutputError("returned invalid TranslatedItem JSON twice"),
+                                   {"question": "", "choices": [], "answer": ""}, ValueError("not JSON")])
+def test_a_bad_reply_is_recorded_not_raised(corpus, tmp_path, embedder, fault):
+    stand_in = StandInTranslator({"太阳系": fault, "化学式": {"question": "What is the chemical formula of water?",
+                                                          "choices": ["H2O", "CO2", "NaCl", "O2"], "answer": "H2O"}})
+    zh, other = detector(corpus, tmp_path, stand_in).detect([ZH, ZH_OTHER], embedder)
+    assert zh.status == "unchecked" and "unchecked after translation from zh" in zh.reason
+    assert zh.scores["translation"]["error"]
+    assert other.status == "clean"  # one failure does not stop the others
+    v = to_verdict(zh)
+    assert v.passed is False and v.evidence["status"] == "unchecked" and v.evidence["review"] is True
+
+
+def test_the_item_is_sent_whole_and_a_reply_that_loses_a_choice_keeps_its_question_only():
+    msgs = translate_messages(ZH, "zh")
+    assert "A. 木星" in msgs[-1]["content"] and "D. 海王星" in msgs[-1]["content"]
+    assert "Answer: 土星" in msgs[-1]["content"]
+    t = translate_one(StandInTranslator({"太阳系": {**ZH_ENGLISH, "choices": ZH_ENGLISH["choices"][:3]}}), ZH, "zh")
+    assert t.probe is not None and t.probe.question == REF[0][0] and t.probe.choices == []
+    assert t.probe.answer == "Saturn"
+
+
+def test_the_switch_is_a_config_key_recorded_in_the_manifest_thresholds(corpus):
+    assert thresholds(ContaminationSettings()).manifest()["translate"] is True
+    assert thresholds(ContaminationSettings(translate=False)).manifest()["translate"] is False
+    with pytest.raises(ConfigError, match="contamination.translate"):
+        thresholds(ContaminationSettings(thresholds={"translate": False}))
+    v = ContaminationValidator([corpus], thresholds(ContaminationSettings()), translator=StandInTranslator({}))
+    described = v.describe()
+    assert described["thresholds"]["translate"] is True and described["translate_prompt_version"] == "1"

@@ -1,0 +1,155 @@
+"""Translations of benchmark items: a candidate in another language is checked again in English.
+
+The stages compare words (n-grams, fuzzy ratios) and MiniLM embeddings, which are English-only: a
+Chinese translation of a benchmark item is clean to all of them. So a candidate whose text (question,
+choices and answer; benchmint.language) is in another language is translated into English by a model
+(the contamination judge's client, else the generator's) and checked again; it is contaminated when
+either version is. English text, and text too short to name a language, costs nothing: no call.
+A translation that fails (an unreachable model, a reply that is not the schema's) leaves the candidate
+unchecked after translation: not published, never a silent pass (as with the judge).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field, ValidationError
+
+from benchmint.errors import BenchmintError
+from benchmint.fence import fence
+from benchmint.language import STOP_WORDS, detect_language
+from benchmint.prompts import Prompt, load_prompt
+from validators.contamination.findings import Detection, Probe, reason_of
+
+LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ru": "Russian", "uk": "Ukrainian",
+                  "ar": "Arabic", "fa": "Persian", "el": "Greek", "he": "Hebrew", "hi": "Hindi", "th": "Thai",
+                  "fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+                  "nl": "Dutch"}
+
+_STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
+_MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
+
+
+class TranslatedItem(BaseModel):
+    """The translator's reply: the item in English, field by field."""
+
+    question: str = Field(description="the question in English")
+    choices: list[str] = Field(default_factory=list, description="each choice in English, in order")
+    answer: str = Field(default="", description="the answer in English")
+
+
+class Translator(Protocol):
+    """What translates: any model client (benchmint.llm.ModelClient), or a stand-in in tests."""
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[BaseModel], **overrides: Any) -> Any: ...
+
+
+@dataclass
+class Translation:
+    """One non-English candidate's English version, or why there is none."""
+
+    language: str
+    """The candidate's language (ISO 639-1)."""
+    probe: Probe | None = None
+    """The candidate in English; None when the translation failed."""
+    error: str = ""
+    """Why the translation failed."""
+
+
+def prompt() -> Prompt:
+    return load_prompt("translate_item")
+
+
+def language_of(p: Probe) -> str | None:
+    """The candidate's language when it is not English (None: English, or too short to say): the
+    question's, else the whole item's (short choices such as "4Z" or "2 + 4Z" outweigh a short question's
+    script when counted with it)."""
+    text = "\n".join([p.question, *p.choices, p.answer])
+    lang = detect_language(p.question) or detect_language(text)
+    if lang in (None, "en"):
+        return None
+    if lang in STOP_WORDS:  # a Latin-script language: English with a few "a"s and "as" reads as Portuguese
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+        english, theirs = (sum(w in _STOP[k] for w in words) for k in ("en", lang))
+        if 2 * english >= theirs:
+            return None
+    return lang
+
+
+def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
+    lines = [p.question.strip()[:_MAX_CHARS]]
+    lines += [f"{'ABCDEFGHIJ'[j]}. {c.strip()[:400]}" for j, c in enumerate(p.choices[:10])]
+    if p.answer:
+        lines.append(f"Answer: {p.answer.strip()[:400]}")
+    return prompt().render(item=fence("\n".join(lines), tag="item"),
+                           language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
+
+
+def translate_one(translator: Translator, p: Probe, language: str) -> Translation:
+    """One call; a failure is recorded in the Translation, never raised."""
+    n_chars = len(p.question) + sum(map(len, p.choices)) + len(p.answer)
+    try:
+        # temperature 0: the same item gets the same translation (and a response-cache hit)
+        out = translator.complete_json(translate_messages(p, language), TranslatedItem, temperature=0.0,
+                                       max_tokens=min(2048, 256 + 2 * n_chars))
+        item = TranslatedItem.model_validate(out.model_dump() if isinstance(out, BaseModel) else out)
+    except (BenchmintError, ValidationError, ValueError, TypeError) as exc:
+        return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
+    if not item.question.strip():
+        return Translation(language, error="the translation has no question")
+    if len(item.choices) != len(p.choices):  # a reply that lost a choice: keep the question, not its choices
+        item.choices = []
+    return Translation(language, Probe(p.id, item.question.strip(), item.answer.strip(),
+                                       [c.strip() for c in item.choices]))
+
+
+def translate_all(translator: Translator, probes: Sequence[Probe]) -> dict[int, Translation]:
+    """The English version of every non-English candidate, by index; as many calls at once as the
+    client's concurrency allows."""
+    todo = [(i, lang) for i, p in enumerate(probes) if (lang := language_of(p))]
+    if not todo:
+        return {}
+    width = max(1, min(int(getattr(translator, "concurrency", 1) or 1), len(todo)))
+    with ThreadPoolExecutor(max_workers=width) as ex:
+        done = list(ex.map(lambda t: translate_one(translator, probes[t[0]], t[1]), todo))
+    return {i: tr for (i, _), tr in zip(todo, done, strict=True)}
+
+
+def detect_translated(probes: Sequence[Probe], stages: Callable[[list[Probe]], list[Detection]],
+                      translator: Translator) -> tuple[list[Detection], int]:
+    """Every candidate through `stages`, and the English version of each non-English one too; a
+    candidate is contaminated when either is. Returns the detections and the translations asked for."""
+    found = stages(list(probes))
+    tr = translate_all(translator, probes)
+    english = {i: t.probe for i, t in tr.items() if t.probe is not None}
+    again = dict(zip(english, stages(list(english.values())), strict=True)) if english else {}
+    out = []
+    for i, d in enumerate(found):
+        t = tr.get(i)
+        out.append(d if t is None else combine(d, t, again.get(i)))
+    return out, len(tr)
+
+
+def combine(d: Detection, t: Translation, en: Detection | None) -> Detection:
+    """One candidate's verdict from its own check and its English version's (None: the translation failed)."""
+    after = f"after translation from {t.language}"
+    scores = dict(d.scores)
+    scores["translation"] = ({"language": t.language, "error": t.error} if en is None else
+                             {"language": t.language, "question": t.probe.question if t.probe else "",
+                              "status": en.status, "scores": en.scores})
+    if d.status == "contaminated":
+        return replace(d, scores=scores)
+    if en is not None and en.status in ("contaminated", "review") and en.finding is not None:
+        f = replace(en.finding, detail={**en.finding.detail, "translated_from": t.language})
+        reason = reason_of(f) if en.status == "contaminated" else en.reason
+        return Detection(en.status, f, scores, f"{reason} {after}")
+    if d.status == "review":
+        return replace(d, scores=scores)
+    if en is None:
+        return Detection("unchecked", None, scores,
+                         f"unchecked {after}: the translation failed ({t.error}); not published, never a silent pass")
+    return Detection(d.status, d.finding, scores, f"{d.reason}; {after}: {en.reason}")
