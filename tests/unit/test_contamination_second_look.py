@@ -142,7 +142,9 @@ def detect(corpus: ReferenceCorpus, probes: list[Probe], cache, embedder, **cfg:
     return Detector([corpus], ContaminationConfig(**cfg), None, cache).detect(probes, embedder)
 
 
-def test_detector_publishes_another_question_on_a_shared_passage(corpus, tmp_path, embedder):
+def test_another_question_set_on_a_shared_passage_is_published(corpus, tmp_path, embedder):
+    """A verbatim run of ngram_min_span tokens is cleared only between two multiple-choice items whose options
+    differ (an open question on a copied premise stays a copy: tests/test_contamination.py's baker problem)."""
     other = Probe("o", PASSAGE + "Which of the following Enlightenment thinkers most influenced the passage above?",
                   "John Locke", ["John Locke", "Thomas Hobbes", "Niccolo Machiavelli", "Jean Bodin"])
     edit = Probe("e", "Question: " + REF[0][0].replace("directly", "directy"), REF[0][2], list(reversed(REF[0][1])))
@@ -152,6 +154,9 @@ def test_detector_publishes_another_question_on_a_shared_passage(corpus, tmp_pat
     assert new_other.status == "clean", new_other.reason
     assert "second look" in new_other.reason and new_other.scores["second_look"][0]["distinct"]
     assert new_edit.status == "contaminated" and new_edit.finding.item == 0
+    # the same question without its options: a copied passage with a new ask, still a copy
+    (open_q,) = detect(corpus, [Probe("q", other.question, "John Locke")], tmp_path, embedder)
+    assert open_q.status == "contaminated" and open_q.finding.stage == "ngram", open_q.reason
 
 
 def test_detector_publishes_a_middle_band_item_that_asks_and_answers_otherwise(corpus, tmp_path, embedder):

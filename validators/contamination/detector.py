@@ -119,6 +119,13 @@ class Detector:
         def distinct(i: int, ci: int, item: int) -> bool:
             return bool(look(i, ci, item))
 
+        def other_options(i: int, ci: int, item: int) -> bool:
+            """Both multiple choice, and the second look found other options (or the same with another key)."""
+            why = look(i, ci, item)
+            ref = self._ref_sides.get((ci, item))
+            return (why in ("other key", "other answer") and bool(sides[i].choices) and ref is not None
+                    and bool(ref.choices))
+
         # exact
         t = time.monotonic()
         for ci, ix in enumerate(self.indexes):
@@ -150,8 +157,12 @@ class Detector:
                 if prev is None or ratio > prev["ratio"]:
                     scores[i]["ngram"] = {"ratio": round(ratio, 4), "longest": span, "n": ngram_n, "view": view,
                                           "corpus": ix.corpus.name, "item": item}
-                if flagged[i] is None and (ratio >= cfg.ngram_min_ratio or span >= cfg.ngram_min_span) \
-                        and not distinct(i, ci, item):
+                # a verbatim run of ngram_min_span tokens is a copied passage: it stays a copy (a benchmark's
+                # premise with a new ask is its item, to a model trained on it) unless both are multiple choice
+                # and the options themselves differ (another question set on a shared passage)
+                if flagged[i] is None and (
+                        (span >= cfg.ngram_min_span and not other_options(i, ci, item))
+                        or (span < cfg.ngram_min_span and ratio >= cfg.ngram_min_ratio and not distinct(i, ci, item))):
                     toks = seqs[i][view]
                     flagged[i] = Finding(ix.corpus.name, item, ix.corpus.ids[item], "ngram", ratio, view,
                                          " ".join(toks[start:start + span]), ix.corpus.display_text(item),
