@@ -15,11 +15,16 @@ import yaml
 
 from benchmint.release import versions
 
+# two documents each, so that one reply SmolLM2 gets wrong cannot leave a first build with nothing (its replies
+# differ between CPUs: on a 2-core Xeon VM one ferry reply was unusable)
 DOCS = {
     "ferry": {"ferry.md": "# Tromsdal ferry\n\nThe Tromsdal ferry crosses the fjord in 35 minutes. It carries up to "
-                          "64 cars and sails every hour from 6 in the morning.\n"},
+                          "64 cars and sails every hour from 6 in the morning.\n",
+              "quay.md": "# Tromsdal quay\n\nThe Tromsdal quay is 140 metres long. It was rebuilt in 1998 after a "
+                         "winter storm.\n"},
     "pump": {"pump.md": "# Orrin-7 pump\n\nThe Orrin-7 pump moves 4,800 litres per hour. It is serviced every 14 "
-                        "days by the Skarvik harbour crew.\n"},
+                        "days by the Skarvik harbour crew.\n",
+             "valve.md": "# Orrin-7 valve\n\nThe Orrin-7 relief valve opens at 6 bar. It is tested every 30 days.\n"},
 }
 # added to ferry's sources after night 1 (two, so that one reply SmolLM2 gets wrong cannot leave the refresh with
 # nothing new)
