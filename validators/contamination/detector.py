@@ -19,8 +19,9 @@ from validators.contamination.config import ContaminationConfig
 from validators.contamination.findings import Detection, Finding, Probe, reason_of, view_text
 from validators.contamination.index import CorpusIndex
 from validators.contamination.judge import JudgeAnswer, judge_messages
+from validators.contamination.looks import PairLooks
 from validators.contamination.ngrams import ngram_matches
-from validators.contamination.second_look import Side, compare, side_of
+from validators.contamination.second_look import Side
 from validators.contamination.text import Views, embed_text, make_views
 from validators.contamination.translate import detect_translated
 
@@ -103,28 +104,8 @@ class Detector:
 
         flagged: list[Finding | None] = [None] * n
         scores: list[dict[str, Any]] = [{} for _ in range(n)]
-        looks: dict[tuple[int, int, int], str] = {}  # (candidate, corpus, item) -> the second look's why ("": same)
-        sides: dict[int, Side] = {}
-
-        def look(i: int, ci: int, item: int) -> str:
-            """The second look at a pair before it flags or joins the middle band (memoized per call)."""
-            key = (i, ci, item)
-            if key not in looks:
-                if i not in sides:
-                    p = probes[i]
-                    sides[i] = side_of(p.question, p.choices, p.answer, cfg)
-                looks[key] = self._second_look(sides[i], ci, item, scores[i])
-            return looks[key]
-
-        def distinct(i: int, ci: int, item: int) -> bool:
-            return bool(look(i, ci, item))
-
-        def other_options(i: int, ci: int, item: int) -> bool:
-            """Both multiple choice, and the second look found other options (or the same with another key)."""
-            why = look(i, ci, item)
-            ref = self._ref_sides.get((ci, item))
-            return (why in ("other key", "other answer") and bool(sides[i].choices) and ref is not None
-                    and bool(ref.choices))
+        pairs = PairLooks(probes, self.indexes, cfg, scores, self._ref_sides, self._tick)
+        look, distinct, other_options = pairs.why, pairs.distinct, pairs.other_options
 
         # exact
         t = time.monotonic()
@@ -319,23 +300,6 @@ class Detector:
                 return verdict
             verdict.note = ans.reason
         return verdict
-
-    def _second_look(self, cand: Side, ci: int, item: int, scores: dict[str, Any]) -> str:
-        """Why the pair is distinct questions, "" when it is not (second_look.py); under scores["second_look"]."""
-        if not self.config.second_look:
-            return ""
-        t0 = time.monotonic()
-        ref = self._ref_sides.get((ci, item))
-        if ref is None:
-            c = self.indexes[ci].corpus
-            ref = self._ref_sides[(ci, item)] = side_of(c.questions[item], c.choices[item], c.answers[item],
-                                                        self.config)
-        ev = compare(cand, ref, self.config)
-        scores.setdefault("second_look", []).append(
-            {"corpus": self.indexes[ci].corpus.name, "item": item, "item_id": self.indexes[ci].corpus.ids[item],
-             **ev.as_dict()})
-        self._tick("second_look", t0, 1)
-        return ev.why
 
     def _tick(self, stage: str, t0: float, count: int) -> None:
         self.timing[stage] += time.monotonic() - t0
