@@ -33,8 +33,9 @@ skips the later ones:
 
 Indexes are built once per corpus content hash and kept under `<cache>/contamination/`.
 
-Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), second_look, looks
-(a call's second looks), judge (its prompt), translate (non-English candidates), findings (what a check found), detector (the stages), validator,
-files (any question file), tally (a build's verdicts per stage), calibration (the detector's precision and
-recall as measured on the development set, calibration.json: each release's manifest and card carry them).
+Modules: config (the thresholds), text (normalized views), ngrams, index (one corpus), second_look, looks (a call's
+second looks), judge (its prompt), translate (non-English candidates), findings (what a check found), detector (the
+stages), validator, files (any question file), tally (a build's verdicts per stage), calibration (the detector's
+precision and recall as measured on the development set, calibration.json: each release's manifest and card carry
+them).
 """
