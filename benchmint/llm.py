@@ -171,8 +171,13 @@ class ModelClient:
         blob = json.dumps({"model": self.identity, "messages": messages, "params": params}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def complete_json(self, messages: list[dict[str, str]], schema: type[T], **overrides: Any) -> T:
-        """A reply validated against `schema`: cached, retried, repaired once, within max_call_s."""
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T], *, output_faults_trip: bool = True,
+                      **overrides: Any) -> T:
+        """A reply validated against `schema`: cached, retried, repaired once, within max_call_s.
+
+        `output_faults_trip=False` where a malformed reply is the model's own failure rather than a sign of a
+        broken endpoint (a target under test rambling past its token limit): the endpoint answered, so such a
+        step resets the breaker's count instead of adding to it."""
         params: dict[str, Any] = {
             "temperature": self.spec.temperature,
             "max_tokens": self.spec.max_tokens,
@@ -196,7 +201,10 @@ class ModelClient:
             kind = getattr(exc, "kind", "unreachable")
             self.usage.add(self.role, failures=1)
             self.usage.failed_step(self.role, kind)
-            self.endpoint.failed(f"{kind}: {str(exc)[:160]}")
+            if isinstance(exc, ModelOutputError) and not output_faults_trip:
+                self.endpoint.succeeded()
+            else:
+                self.endpoint.failed(f"{kind}: {str(exc)[:160]}")
             raise
         self.endpoint.succeeded()
         if self.cache is not None:

@@ -158,3 +158,30 @@ def test_a_step_kept_after_its_repair_counts_both_calls_spared(tmp_path):
         assert again.complete_json(MESSAGES, Fact).population == 5 and len(ep.requests) == 2
         u = again.usage.as_dict()["judge"]
         assert (u["calls"], u["cache_hits"], u["saved_calls"]) == (0, 1, 2)
+
+
+def test_a_targets_malformed_answers_are_its_failures_and_never_open_the_breaker(tmp_path):
+    """A weak target (Gemma 3 270M, a base model) that runs out of tokens mid-JSON on question after question
+    gives missing results; the endpoint answered every time, so the build goes on. The same replies to a
+    generator still open its breaker: there, a model that never keeps the schema is a broken step source."""
+    from benchmint.errors import EndpointDown
+    from tests.fixtures import release_question
+    from validators.scoring import TargetRunner
+
+    rambling = [(200, '{"answer": "The answer is that the group')] * 12
+    with ScriptedEndpoint(list(rambling)) as ep:
+        client = ModelClient(ModelSpec(model="weak", base_url=ep.url, max_retries=0, max_consecutive_failures=2),
+                             "target0", UsageBook(), None)
+        runner = TargetRunner([client])
+        qs = [release_question(i) for i in range(3)]
+        results = runner.run(qs, "closed_book", lambda q: "")
+        assert [r[0].method for r in results.values()] == ["missing"] * 3 and runner.missing == 3
+        assert len(ep.requests) == 6 and not client.endpoint.open
+    with ScriptedEndpoint(list(rambling)) as ep:
+        gen = ModelClient(ModelSpec(model="weak", base_url=ep.url, max_retries=0, max_consecutive_failures=2),
+                          "generator", UsageBook(), None)
+        for _ in range(2):
+            with pytest.raises(ModelOutputError):
+                gen.complete_json(MESSAGES, Fact)
+        with pytest.raises(EndpointDown, match="failed 2 steps in a row"):
+            gen.complete_json(MESSAGES, Fact)
