@@ -11,7 +11,7 @@ from corpora.reference.corpus import ReferenceCorpus
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Probe
-from validators.contamination.second_look import answer_similarity, compare, masked, side_of
+from validators.contamination.second_look import answer_similarity, compare, formulas, masked, side_of, statements
 
 CFG = ContaminationConfig()
 
@@ -103,6 +103,32 @@ def test_same_choices_but_the_answer_is_another_option_is_distinct():
     assert ev.choices == 1.0 and ev.answer_is_distractor and ev.distinct
 
 
+def test_formula_tokens_mask_digits_and_ignore_words_and_brackets():
+    assert formulas("Let p = (1, 2, 5, 4)(2, 3) in S_5. Find the index of <p> in S_5.") == ("<p>", "=", "s_#", "s_#")
+    assert formulas("Every factor group of a non-Abelian group is non-Abelian.") == ()
+    assert formulas("Compute (20)(-8) in Z_26") == ("#-#", "z_#") and formulas("Compute (12)(16) in Z_24") == ("z_#",)
+
+
+def test_one_template_with_other_formulas_is_another_exercise_but_number_and_punctuation_edits_are_not():
+    choices = ["0", "4", "2", "6"]
+    ref = side("Find the degree for the given field extension Q(sqrt(2) + sqrt(3)) over Q.", choices, "4")
+    other = side("Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q.", choices, "4")
+    numbers = side("Find the degree for the given field extension Q(sqrt(5) + sqrt(7)) over Q.", choices, "4")
+    punct = side("Find the degree for the given field extension Qsqrt2 + sqrt3 over Q", choices, "4")
+    shouted = side("FIND THE DEGREE FOR THE GIVEN FIELD EXTENSION Q(SQRT(2) + SQRT(3)) OVER Q.", choices, "4")
+    assert compare(other, ref, CFG).why == "other formula"
+    assert not any(compare(edit, ref, CFG).distinct for edit in (numbers, punct, shouted))
+    # a paraphrase (another ask) that drops an operator is not a template of the same exercise
+    para = side("Over Q, what is the degree of the extension field Q(sqrt(2) sqrt(3))?", choices, "4")
+    assert not compare(para, ref, CFG).distinct
+
+
+def test_numbered_statements_are_split_only_when_there_are_two_or_more():
+    q, _, _ = ALGEBRA
+    assert statements(q) == ("Every group of order 4 is cyclic.", "Every cyclic group is abelian.")
+    assert statements("Statement 1 | Every field is a ring.") == ()
+
+
 def test_a_shared_passage_with_another_ask_is_distinct_and_the_same_ask_is_not():
     ref = side(PASSAGE + "The ideas expressed in this passage most directly influenced which of the following?",
                ["The French Revolution", "The Meiji Restoration", "The Congress of Vienna", "The Opium Wars"],
@@ -176,3 +202,30 @@ def test_second_look_thresholds_go_to_the_manifest_and_are_strict():
     assert m["second_look"] is True and 0 < m["second_look_answer_max"] < 1
     with pytest.raises(ValueError):
         ContaminationConfig(second_look_answer_maximum=0.5)
+
+
+TF = ["True, True", "False, False", "True, False", "False, True"]
+STATEMENTS = ("Statement 1 | Every subgroup of a cyclic group is cyclic. Statement 2 | A group of prime order has no "
+              "proper nontrivial subgroup.")
+
+
+def test_statements_without_counterparts_are_other_statements_and_a_reworded_or_misspelt_list_is_not(tmp_path,
+                                                                                                     embedder):
+    """Items of numbered statements with the same true/false options and key: the options say nothing, so the
+    statements decide (compared one by one: by embedding, and as written with digits masked)."""
+    corpus = ReferenceCorpus("tf", "test", ["s0"], [STATEMENTS], [TF], ["True, True"])
+    other = Probe("o", "Statement 1 | Every ring with unity has a maximal ideal. Statement 2 | The polynomial ring "
+                       "over a field is a principal ideal domain.", "True, True", TF)
+    reworded = Probe("r", "Statement 1 | Each subgroup of any cyclic group is itself cyclic. Statement 2 | A group "
+                          "whose order is prime has no proper nontrivial subgroups.", "True, True", TF)
+    misspelt = Probe("m", "Statement 1 | Every subgruop of a cyclic group is cyclc. Statement 2 | A group of prime "
+                          "order has no propper nontrivial subgroup.", "True, True", TF)
+    wide = {"review_threshold": 0.2, "semantic_threshold": 0.995, "fuzzy_threshold": 100.0,
+            "fuzzy_review_threshold": 30.0, "ngram_min_ratio": 1.0}  # every pair in the middle band
+    old = detect(corpus, [other, reworded, misspelt], tmp_path, embedder, second_look=False, **wide)
+    assert [d.status for d in old] == ["review"] * 3, [d.reason for d in old]
+    new = detect(corpus, [other, reworded, misspelt], tmp_path, embedder, **wide)
+    assert [d.status for d in new] == ["clean", "review", "review"], [d.reason for d in new]
+    look = new[0].scores["second_look"][0]
+    assert look["why"] == "other statements" and look["parts"]["worst"] < CFG.second_look_part_min
+    assert all(s["parts"]["worst"] >= CFG.second_look_part_min for d in new[1:] for s in d.scores["second_look"])

@@ -61,6 +61,7 @@ class Detector:
         self.timing: dict[str, float] = {s: 0.0 for s in (*stages, "index_load")}
         self.counts: dict[str, int] = dict.fromkeys(stages, 0)
         self._ref_sides: dict[tuple[int, int], Side] = {}
+        self._part_vectors: dict[str, np.ndarray] = {}  # numbered statements' embeddings (second look)
 
     def prepare(self, embedder: Embedder, progress: Callable[[str, int, int], None] | None = None) -> None:
         if len(self.indexes) == len(self.corpora):
@@ -104,7 +105,8 @@ class Detector:
 
         flagged: list[Finding | None] = [None] * n
         scores: list[dict[str, Any]] = [{} for _ in range(n)]
-        pairs = PairLooks(probes, self.indexes, cfg, scores, self._ref_sides, self._tick)
+        pairs = PairLooks(probes, self.indexes, cfg, scores, self._ref_sides, self._tick, embedder.encode,
+                          self._part_vectors)
         look, distinct, other_options = pairs.why, pairs.distinct, pairs.other_options
 
         # exact
@@ -115,9 +117,10 @@ class Detector:
                     continue
                 for view, h in keys[i].items():
                     hit = self._exact(ix, view, h, views[i])
-                    # the same words with another key among the same options: what normalizing dropped
-                    # (an operator, a sign) made another question
-                    if hit is not None and view != "question+answer" and look(i, ci, hit) == "other key":
+                    # the same words with another key among the same options, or around other formulas: what
+                    # normalizing dropped (an operator, a sign) made another question
+                    why = look(i, ci, hit) if hit is not None else ""
+                    if why == "other formula" or (why == "other key" and view != "question+answer"):
                         continue
                     if hit is not None:
                         flagged[i] = Finding(ix.corpus.name, hit, ix.corpus.ids[hit], "exact", 1.0, view,

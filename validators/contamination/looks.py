@@ -1,5 +1,7 @@
 """The second look (second_look.py) at a detection call's pairs: each candidate's and reference item's side
-built once, each pair compared once, its evidence kept under the candidate's scores["second_look"]."""
+built once, each pair compared once, its evidence kept under the candidate's scores["second_look"]. Numbered
+statements are embedded only for pairs of two such items, each statement once (`part_vectors` outlives the
+call, as the reference sides do)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.findings import Probe
 from validators.contamination.index import CorpusIndex
-from validators.contamination.second_look import Side, compare, side_of
+from validators.contamination.second_look import PartsMatch, Side, compare, parts_match, side_of
 
 
 class PairLooks:
@@ -19,9 +23,11 @@ class PairLooks:
 
     def __init__(self, probes: Sequence[Probe], indexes: Sequence[CorpusIndex], config: ContaminationConfig,
                  scores: list[dict[str, Any]], ref_sides: dict[tuple[int, int], Side],
-                 tick: Callable[[str, float, int], None]):
+                 tick: Callable[[str, float, int], None], embed: Callable[[list[str]], np.ndarray] | None = None,
+                 part_vectors: dict[str, np.ndarray] | None = None):
         self.probes, self.indexes, self.config, self.scores = probes, indexes, config, scores
-        self.ref_sides, self.tick = ref_sides, tick
+        self.ref_sides, self.tick, self.embed = ref_sides, tick, embed
+        self.part_vectors = {} if part_vectors is None else part_vectors
         self._why: dict[tuple[int, int, int], str] = {}  # (candidate, corpus, item) -> why distinct ("": same)
         self._sides: dict[int, Side] = {}
 
@@ -54,8 +60,17 @@ class PairLooks:
         if ref is None:
             ref = self.ref_sides[(ci, item)] = side_of(c.questions[item], c.choices[item], c.answers[item],
                                                        self.config)
-        ev = compare(self._sides[i], ref, self.config)
+        ev = compare(self._sides[i], ref, self.config, self._parts(self._sides[i], ref))
         self.scores[i].setdefault("second_look", []).append(
             {"corpus": c.name, "item": item, "item_id": c.ids[item], **ev.as_dict()})
         self.tick("second_look", t0, 1)
         return ev.why
+
+    def _parts(self, cand: Side, ref: Side) -> PartsMatch | None:
+        if not (cand.parts and ref.parts) or self.embed is None:
+            return None
+        new = sorted({p for p in cand.parts + ref.parts if p not in self.part_vectors})
+        if new:
+            self.part_vectors.update(zip(new, self.embed(new), strict=True))
+        return parts_match(cand.parts, ref.parts, np.stack([self.part_vectors[p] for p in cand.parts]),
+                           np.stack([self.part_vectors[p] for p in ref.parts]))
