@@ -22,8 +22,8 @@ class ContaminationConfig(Record):
 
     Those thresholds measure topic; distinct items of one subject share it, and questions on one passage
     share the passage: checked against its own subject without it, 53% of the development set was held
-    back. The second look's thresholds (answers below 0.8 similar differ, choice sets sharing under half
-    differ, asks below 0.8 differ, one template's asks are 0.9 alike, a numbered statement under 0.7 has
+    back. The second look's thresholds (answers below 0.7 similar differ, choice sets sharing under half
+    differ, asks below 0.8 differ, one template's asks are 0.9 alike, a numbered statement under 0.65 has
     no counterpart) were chosen on those items and the paraphrases and light edits by
     bench/contamination_hard.py --tune: 0.8% held back, paraphrase and light-edit recall kept
     (BENCHMARKS.md, issue 16).
@@ -55,7 +55,7 @@ class ContaminationConfig(Record):
     judge_max_pairs: int = Field(default=1, ge=1, description="middle-band neighbours shown to the judge, best first")
     second_look: bool = Field(default=True, description="compare answers, choices and asks before a pair flags "
                                                         "or goes to the judge (second_look.py)")
-    second_look_answer_max: float = Field(default=0.8, ge=0, le=1,
+    second_look_answer_max: float = Field(default=0.7, ge=0, le=1,
                                           description="answers less similar than this differ (numbers masked)")
     second_look_choices_max: float = Field(default=0.5, ge=0, le=1,
                                            description="choice sets sharing less than this share differ")
@@ -67,7 +67,7 @@ class ContaminationConfig(Record):
     second_look_template_min: float = Field(
         default=0.9, ge=0, le=1, description="asks this similar are one template: other formulas in them differ")
     second_look_part_min: float = Field(
-        default=0.7, ge=-1, le=1, description="a numbered statement whose best match on the other side (cosine, or "
+        default=0.65, ge=-1, le=1, description="a numbered statement whose best match on the other side (cosine, or "
                                               "similarity as written) is below this has no counterpart")
     translate: bool = Field(default=True, description="check a non-English candidate again after a model translates "
                                                       "it into English (translate.py; set by contamination.translate)")
