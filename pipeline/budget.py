@@ -39,3 +39,14 @@ def question_stop(questions: int, rounds: int, accepted: float) -> str:
     if rounds == 1 and accepted >= questions:
         return f"{questions} questions accepted"
     return ""
+
+
+def percent_done(questions: int, accepted: int, rounds: int, round_index: int, steps_done: int,
+                 steps_planned: int) -> float:
+    """The build's progress for the UI: a one-round build's accepted share of the question count; an adaptive
+    build's share of its rounds (the round in progress by its steps done so far), since it runs every round
+    whatever it has accepted."""
+    if rounds == 1:
+        return min(100.0, 100.0 * accepted / max(1, questions))
+    within = min(1.0, steps_done / steps_planned) if steps_planned else 1.0
+    return min(100.0, 100.0 * (round_index + within) / rounds)

@@ -174,7 +174,8 @@ class RoundLoop:
             clusters += [q.chunk_ids[0] if q.chunk_ids else q.id for q in measured]
             progress.current.get().advance(min(len(out.accepted), cfg.questions), cfg.questions, len(out.used),
                                            len(self.chunks))
-            self.wiring.progress(min(100.0, 100.0 * len(out.accepted) / cfg.questions))
+            self.wiring.progress(budget.percent_done(cfg.questions, len(out.accepted), cfg.adaptive.rounds, r,
+                                                     min(b, len(planned)), len(planned)))
             if why := budget.question_stop(cfg.questions, cfg.adaptive.rounds, len(out.accepted)):
                 out.stop = why
                 break

@@ -17,7 +17,7 @@ from benchmint.pool import ModelPool
 from benchmint.records import Chunk, Citation, Document, Question, Verdict, question_id
 from generators.adaptive import RoundPlan
 from generators.shapes import ShapeRate
-from pipeline.budget import question_stop
+from pipeline.budget import percent_done, question_stop
 from pipeline.concurrent import run_in_plan_order
 from pipeline.records import BuildSummary, RoundDrop, RoundRecord, StepOutcome
 from pipeline.refresh import diff_documents, nothing_to_recheck, refresh_fingerprint, retire_rule
@@ -253,6 +253,16 @@ def test_only_a_one_round_build_stops_at_the_question_count():
     assert question_stop(10, 1, 10) == "10 questions accepted"
     assert question_stop(10, 1, 9) == ""
     assert question_stop(10, 3, 25) == ""  # every round runs; the published set is chosen after
+
+
+def test_progress_counts_rounds_in_an_adaptive_build_and_accepted_questions_in_one_round():
+    assert percent_done(10, 5, 1, 0, 3, 8) == 50.0
+    assert percent_done(10, 14, 1, 0, 8, 8) == 100.0
+    # three rounds: round 0 with its question count already accepted is a third of the build, not all of it
+    assert percent_done(10, 10, 3, 0, 8, 8) == 100.0 / 3
+    assert percent_done(10, 12, 3, 1, 4, 8) == 50.0
+    assert percent_done(10, 30, 3, 2, 8, 8) == 100.0
+    assert percent_done(10, 0, 3, 1, 0, 0) == 200.0 / 3
 
 
 def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
