@@ -14,17 +14,27 @@ build at 16 took besides its span), the ideal (48 x 2 s / 16 + the non-model tim
 ratio (goal <= 1.3), the Dask runner's overhead vs the thread runner at the same concurrency (goal <= 10%),
 the most requests in flight (never above 16) and the release's content hash (one at every size).
 
-    .venv/bin/python bench/dask_scaling.py [--sizes 1,2,4] [--delay 2] [--skip-serial]
+    .venv/bin/python bench/dask_scaling.py [--sizes 1,2,4] [--delay 2] [--skip-serial] [--scheduler]
+
+`--scheduler`: the Dask builds go to a scheduler at an address (`runner.address`), as on a team's
+cluster: before each, `dask scheduler` and N `dask worker` processes (16/N threads each, as the
+LocalCluster would have) start, are waited for and import benchmint's step code, outside the timed
+build; so the wall time holds no cluster start-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +50,7 @@ from latency_endpoint import LatencyEndpoint, load_replies  # noqa: E402
 LIMIT = 16
 
 
-def child(url: str, concurrency: int, workers: int, out: Path) -> None:
+def child(url: str, concurrency: int, workers: int, out: Path, address: str | None = None) -> None:
     """One build in this process (workers 0: threads), on a Prefect server of its own; figures to `out`."""
     from prefect.testing.utilities import prefect_test_harness
 
@@ -54,7 +64,8 @@ def child(url: str, concurrency: int, workers: int, out: Path) -> None:
         models.mkdir(parents=True, exist_ok=True)
         (tmp_p / "cache" / "models").symlink_to(models)
         cfg = build_config(url, concurrency, tmp_p)
-        cfg["runner"] = ({"kind": "dask", "workers": workers, "endpoint_limits": True} if workers
+        cfg["runner"] = ({"kind": "dask", "address": address, "endpoint_limits": True} if address
+                         else {"kind": "dask", "workers": workers, "endpoint_limits": True} if workers
                          else {"kind": "thread", "endpoint_limits": True})
         t0 = time.monotonic()
         summary = build_benchmark(cfg)
@@ -68,28 +79,72 @@ def child(url: str, concurrency: int, workers: int, out: Path) -> None:
     }), encoding="utf-8")
 
 
-def run_child(ep: LatencyEndpoint, concurrency: int, workers: int) -> dict:
-    ep.first_in = ep.last_out = None
-    ep.most_in_flight = 0
-    hits0 = ep.hits
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
-        subprocess.run([sys.executable, __file__, "child", "--url", ep.url, "--concurrency", str(concurrency),
-                        "--workers", str(workers), "--out", str(out)], check=True, cwd=ROOT)
-        r = json.loads(out.read_text(encoding="utf-8"))
+@contextlib.contextmanager
+def dask_cluster(workers: int) -> Iterator[str]:
+    """A scheduler and `workers` worker processes started by Dask's own CLI; their address once all are up."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).parent / "dask")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--dashboard-address", ":0"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        threads = max(1, math.ceil(LIMIT / workers))
+        procs += [subprocess.Popen([dask, "worker", address, "--nthreads", str(threads), "--nworkers", "1",
+                                    "--no-dashboard"], env=env, cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(workers, timeout=120)
+            client.run(_warm)  # a team's long-running workers have imported benchmint in their first build
+        yield address
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _warm() -> None:
+    import pipeline.wiring  # noqa: F401  (what a worker imports to run a generation step)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_child(ep: LatencyEndpoint, concurrency: int, workers: int, scheduler: bool = False) -> dict:
+    with (dask_cluster(workers) if scheduler and workers else contextlib.nullcontext(None)) as address:
+        ep.first_in = ep.last_out = None
+        ep.most_in_flight = 0
+        hits0 = ep.hits
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            subprocess.run([sys.executable, __file__, "child", "--url", ep.url, "--concurrency", str(concurrency),
+                            "--workers", str(workers), "--out", str(out),
+                            *(["--address", address] if address else [])], check=True, cwd=ROOT)
+            r = json.loads(out.read_text(encoding="utf-8"))
     r.update(requests=ep.hits - hits0, most_in_flight=ep.most_in_flight,
              span_s=(ep.last_out - ep.first_in) if ep.first_in is not None and ep.last_out is not None else None)
     return r
 
 
-def measure(sizes: list[int], delay: float, port: int, serial: bool) -> None:
+def measure(sizes: list[int], delay: float, port: int, serial: bool, scheduler: bool = False) -> None:
     rows = []
     with LatencyEndpoint(load_replies(RECORDING), delay, port=port) as ep:
         plan = ([(1, 0)] if serial else []) + [(LIMIT, 0)] + [(LIMIT, w) for w in sizes]
         for concurrency, workers in plan:
-            r = run_child(ep, concurrency, workers)
+            r = run_child(ep, concurrency, workers, scheduler)
             rows.append(r)
-            where = f"Dask, {workers} workers" if workers else "threads"
+            where = (f"Dask, {workers} workers" + (" (scheduler at an address)" if scheduler else "")
+                     if workers else "threads")
             print(f"  {where}, max_concurrency {concurrency}: {r['wall_s']:.1f} s (endpoint span {r['span_s']:.1f} s, "
                   f"{r['requests']} requests, at most {r['most_in_flight']} at once)", flush=True)
     serial_row = next((r for r in rows if r["concurrency"] == 1), None)
@@ -125,11 +180,14 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=LIMIT)
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--address", help="child: the scheduler's address")
+    ap.add_argument("--scheduler", action="store_true",
+                    help="Dask builds on a scheduler and workers started beforehand (no cluster start-up timed)")
     args = ap.parse_args()
     if args.mode == "child":
-        child(args.url, args.concurrency, args.workers, args.out)
+        child(args.url, args.concurrency, args.workers, args.out, args.address)
     else:
-        measure([int(x) for x in args.sizes.split(",")], args.delay, args.port, not args.skip_serial)
+        measure([int(x) for x in args.sizes.split(",")], args.delay, args.port, not args.skip_serial, args.scheduler)
 
 
 if __name__ == "__main__":

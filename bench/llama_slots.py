@@ -9,6 +9,7 @@ The neighbour is `nice -n 19 python -c 'while True: pass'`, one process, for the
 
     .venv/bin/python bench/llama_slots.py [--models smollm2-135m,qwen2.5-coder-1.5b] [--slots 1,2,4,8]
         [--servers new,old] [--neighbour] [--threads N] [--threads-batch N] [--poll 0] [--max-tokens 400]
+        [--spec ngram-simple]
 
 Each figure prints with the load average at its start (`uptime`): the machine is shared, so a figure
 taken under load is a floor, and one that looks disturbed should be rerun.
@@ -100,13 +101,15 @@ def run(model: str, kind: str, slots: int, args: argparse.Namespace, log_dir: Pa
     gguf = resolve_local_gguf(f"local:{model}", cache_root())
     server = LocalServer(gguf, n_ctx=args.n_ctx, slots=slots, n_threads=args.threads,
                          n_threads_batch=args.threads_batch, poll=args.poll,
-                         log_path=log_dir / f"{model}-{kind}-{slots}.log", prefer_llama_server=(kind == "new"))
+                         log_path=log_dir / f"{model}-{kind}-{slots}.log", prefer_llama_server=(kind == "new"),
+                         speculative=args.spec)
     with server:
         if kind == "new" and server.binary is None:
             raise SystemExit("llama-server is not built: .venv/bin/python -m benchmint.server_binary")
         request(server.base_url, "A warm-up passage.", 8, 0)
         row = {"model": model, "server": kind, "slots": server.slots, "threads": server.n_threads,
                "threads_batch": server.n_threads_batch, "poll": server.poll if kind == "new" else None,
+               "spec": args.spec or None,
                "neighbour": neighbour, "load_before": load()}
         if neighbour:
             with Neighbour():
@@ -129,6 +132,7 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=4096, help="context per slot")
     ap.add_argument("--max-tokens", type=int, default=400)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--spec", default="", help="llama-server --spec-type (e.g. ngram-simple); default none")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout`: stop the server and neighbour first
     log_dir = Path(tempfile.mkdtemp(prefix="llama-slots-"))

@@ -74,12 +74,14 @@ class LocalServer:
 
     n_ctx is the context of one slot (prompt + reply of one request); `slots` becomes 1 on the fallback.
     chat_template: a Jinja chat template for a GGUF that carries none (a base model; llama-server would
-    otherwise wrap the messages in ChatML, whose markers such a model reads as text); "": the GGUF's own."""
+    otherwise wrap the messages in ChatML, whose markers such a model reads as text); "": the GGUF's own.
+    speculative: llama-server's draft-free speculative decoding (`--spec-type`, e.g. "ngram-simple": drafts
+    copied from the prompt, which a question's verbatim citations repeat); "": none."""
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
                  poll: int = 0, prefer_llama_server: bool = True, n_threads_batch: int | None = None,
-                 chat_template: str = ""):
+                 chat_template: str = "", speculative: str = ""):
         self.gguf = gguf
         self.n_ctx = n_ctx
         self.log_path = log_path
@@ -90,6 +92,7 @@ class LocalServer:
         self.poll = poll  # llama.cpp's busy-wait level (0-100) for idle threads; 0: they sleep
         self.prefer_llama_server = prefer_llama_server  # False: llama_cpp.server (to compare them)
         self.chat_template = chat_template
+        self.speculative = speculative
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.binary: Path | None = None
@@ -109,7 +112,8 @@ class LocalServer:
                     "--threads", threads, "--threads-batch", batch, "--poll", str(self.poll),
                     "--cache-ram", "256", "--no-webui", "--metrics",
                     *(["--no-repack"] if amx_advertised() else []),  # see amx_advertised
-                    *(["--chat-template", self.chat_template] if self.chat_template else [])]
+                    *(["--chat-template", self.chat_template] if self.chat_template else []),
+                    *(["--spec-type", self.speculative] if self.speculative else [])]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.
