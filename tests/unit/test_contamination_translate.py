@@ -131,6 +131,28 @@ def test_the_item_is_sent_whole_and_a_reply_that_loses_a_choice_keeps_its_questi
     assert t.probe.answer == "Saturn"
 
 
+def test_the_letters_a_model_copies_from_the_prompt_are_taken_off_the_choices_and_the_answer(corpus, tmp_path,
+                                                                                                embedder):
+    """Qwen2.5-Coder-1.5B answers {"choices": ["A. 1", ...], "answer": "D. 4"}, copying the prompt's layout:
+    compared as written, no choice and no answer matched the benchmark item's, and the second look cleared
+    the translation as "another answer"."""
+    labelled = {"question": REF[0][0], "choices": [f"{'ABCD'[j]}. {c}" for j, c in enumerate(REF[0][1])],
+                "answer": "B. Saturn"}
+    t = translate_one(StandInTranslator({"太阳系": labelled}), ZH, "zh")
+    assert t.probe is not None and t.probe.choices == REF[0][1] and t.probe.answer == "Saturn"
+    (d,) = detector(corpus, tmp_path, StandInTranslator({"太阳系": labelled})).detect([ZH], embedder)
+    assert d.status == "contaminated" and "after translation from zh" in d.reason
+    # choices and an answer copied back untranslated say nothing against the English item: left out
+    copied = {"question": REF[0][0], "choices": [f"{'ABCD'[j]}. {c}" for j, c in enumerate(ZH.choices)],
+              "answer": "B. 土星"}
+    t = translate_one(StandInTranslator({"太阳系": copied}), ZH, "zh")
+    assert t.probe is not None and t.probe.choices == [] and t.probe.answer == "" and t.probe.question == REF[0][0]
+    # a choice that begins with a capital and a full stop of its own is left alone when not every one is labelled
+    t = translate_one(StandInTranslator({"太阳系": {**ZH_ENGLISH, "choices": ["A. Jupiter", "Saturn", "Uranus",
+                                                                                 "Neptune"]}}), ZH, "zh")
+    assert t.probe is not None and t.probe.choices == ["A. Jupiter", "Saturn", "Uranus", "Neptune"]
+
+
 def test_the_switch_is_a_config_key_recorded_in_the_manifest_thresholds(corpus):
     assert thresholds(ContaminationSettings()).manifest()["translate"] is True
     assert thresholds(ContaminationSettings(translate=False)).manifest()["translate"] is False

@@ -79,10 +79,10 @@ class Detector:
         t = time.monotonic()
         spent = [0.0]
 
-        def stages(ps: list[Probe]) -> list[Detection]:
+        def stages(ps: list[Probe], translated: bool) -> list[Detection]:
             t0 = time.monotonic()
             try:
-                return self._stages(ps, embedder)
+                return self._stages(ps, embedder, translated)
             finally:
                 spent[0] += time.monotonic() - t0
 
@@ -91,7 +91,7 @@ class Detector:
         self.counts["translate"] += asked
         return out
 
-    def _stages(self, probes: Sequence[Probe], embedder: Embedder) -> list[Detection]:
+    def _stages(self, probes: Sequence[Probe], embedder: Embedder, translated: bool = False) -> list[Detection]:
         self.prepare(embedder)
         cfg = self.config
         n = len(probes)
@@ -106,7 +106,7 @@ class Detector:
         flagged: list[Finding | None] = [None] * n
         scores: list[dict[str, Any]] = [{} for _ in range(n)]
         pairs = PairLooks(probes, self.indexes, cfg, scores, self._ref_sides, self._tick, embedder.encode,
-                          self._part_vectors)
+                          self._part_vectors, translated)
         look, distinct, other_options = pairs.why, pairs.distinct, pairs.other_options
 
         # exact

@@ -14,7 +14,7 @@ import numpy as np
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.findings import Probe
 from validators.contamination.index import CorpusIndex
-from validators.contamination.second_look import PartsMatch, Side, compare, parts_match, side_of
+from validators.contamination.second_look import SURVIVES_TRANSLATION, PartsMatch, Side, compare, parts_match, side_of
 
 
 class PairLooks:
@@ -24,10 +24,11 @@ class PairLooks:
     def __init__(self, probes: Sequence[Probe], indexes: Sequence[CorpusIndex], config: ContaminationConfig,
                  scores: list[dict[str, Any]], ref_sides: dict[tuple[int, int], Side],
                  tick: Callable[[str, float, int], None], embed: Callable[[list[str]], np.ndarray] | None = None,
-                 part_vectors: dict[str, np.ndarray] | None = None):
+                 part_vectors: dict[str, np.ndarray] | None = None, translated: bool = False):
         self.probes, self.indexes, self.config, self.scores = probes, indexes, config, scores
         self.ref_sides, self.tick, self.embed = ref_sides, tick, embed
         self.part_vectors = {} if part_vectors is None else part_vectors
+        self.translated = translated  # the candidates are machine translations: SURVIVES_TRANSLATION only
         self._why: dict[tuple[int, int, int], str] = {}  # (candidate, corpus, item) -> why distinct ("": same)
         self._sides: dict[int, Side] = {}
 
@@ -61,10 +62,14 @@ class PairLooks:
             ref = self.ref_sides[(ci, item)] = side_of(c.questions[item], c.choices[item], c.answers[item],
                                                        self.config)
         ev = compare(self._sides[i], ref, self.config, self._parts(self._sides[i], ref))
-        self.scores[i].setdefault("second_look", []).append(
-            {"corpus": c.name, "item": item, "item_id": c.ids[item], **ev.as_dict()})
+        record = {"corpus": c.name, "item": item, "item_id": c.ids[item], **ev.as_dict()}
+        why = ev.why
+        if self.translated and why and why not in SURVIVES_TRANSLATION:
+            record.update(distinct=False, why="", set_aside=f"{why}: rests on a translation's wording")
+            why = ""
+        self.scores[i].setdefault("second_look", []).append(record)
         self.tick("second_look", t0, 1)
-        return ev.why
+        return why
 
     def _parts(self, cand: Side, ref: Side) -> PartsMatch | None:
         if not (cand.parts and ref.parts) or self.embed is None:

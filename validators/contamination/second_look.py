@@ -55,6 +55,10 @@ _OPERATOR = re.compile(r"[\^_+*/=<>|]|(?<![a-z])-|-(?=\d)")  # a hyphen between 
 
 SHORT_ANSWER_TOKENS = 4  # answers shorter than this compare in order ("True, False" is not "False, True")
 
+# A machine translation rewords answers and choices and rewrites formulas (sqrt(2) as √2): of the evidence,
+# only what does not rest on their wording holds for a translated candidate (translate.py).
+SURVIVES_TRANSLATION = frozenset({"other key", "other statements"})
+
 
 @dataclass(frozen=True)
 class Side:

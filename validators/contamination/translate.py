@@ -33,6 +33,8 @@ LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ru": "Russ
 _STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
 _MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
 
+_LABEL = re.compile(r"^\s*\(?([A-J])\s*[.):：]\s*")  # "A. ", "(B) ", "C: ", as the prompt wrote them
+
 
 class TranslatedItem(BaseModel):
     """The translator's reply: the item in English, field by field."""
@@ -103,8 +105,29 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
         return Translation(language, error="the translation has no question")
     if len(item.choices) != len(p.choices):  # a reply that lost a choice: keep the question, not its choices
         item.choices = []
-    return Translation(language, Probe(p.id, item.question.strip(), item.answer.strip(),
-                                       [c.strip() for c in item.choices]))
+    choices, answer = unlabelled(item.choices, item.answer)
+    # a small model may copy the choices back untranslated ("六" for "6"): compared with the benchmark's
+    # English they would read as another answer, so they are left out (missing evidence never clears a pair)
+    if choices and detect_language("\n".join(choices)) == language:
+        choices = []
+    if answer and detect_language(answer) == language:
+        answer = ""
+    return Translation(language, Probe(p.id, item.question.strip(), answer, choices))
+
+
+def unlabelled(choices: list[str], answer: str) -> tuple[list[str], str]:
+    """The translated choices and answer without the letters the prompt showed them with ("A. 1" is the
+    choice "1"): removed only when every choice carries its own letter in order, and from the answer only
+    when what follows its letter is that choice."""
+    found = [_LABEL.match(c) for c in choices]
+    if not choices or not all(m and m.group(1) == "ABCDEFGHIJ"[j] for j, m in enumerate(found)):
+        return [c.strip() for c in choices], answer.strip()
+    bare = [c[m.end():].strip() for c, m in zip(choices, found, strict=True) if m]
+    m = _LABEL.match(answer)
+    if m and "ABCDEFGHIJ".index(m.group(1)) < len(bare) and answer[m.end():].strip() == bare["ABCDEFGHIJ".index(
+            m.group(1))]:
+        answer = answer[m.end():]
+    return bare, answer.strip()
 
 
 def translate_all(translator: Translator, probes: Sequence[Probe]) -> dict[int, Translation]:
@@ -119,14 +142,15 @@ def translate_all(translator: Translator, probes: Sequence[Probe]) -> dict[int, 
     return {i: tr for (i, _), tr in zip(todo, done, strict=True)}
 
 
-def detect_translated(probes: Sequence[Probe], stages: Callable[[list[Probe]], list[Detection]],
+def detect_translated(probes: Sequence[Probe], stages: Callable[[list[Probe], bool], list[Detection]],
                       translator: Translator) -> tuple[list[Detection], int]:
-    """Every candidate through `stages`, and the English version of each non-English one too; a
-    candidate is contaminated when either is. Returns the detections and the translations asked for."""
-    found = stages(list(probes))
+    """Every candidate through `stages`, and the English version of each non-English one too (`stages`'s
+    flag: these are translations); a candidate is contaminated when either is. Returns the detections and
+    the translations asked for."""
+    found = stages(list(probes), False)
     tr = translate_all(translator, probes)
     english = {i: t.probe for i, t in tr.items() if t.probe is not None}
-    again = dict(zip(english, stages(list(english.values())), strict=True)) if english else {}
+    again = dict(zip(english, stages(list(english.values()), True), strict=True)) if english else {}
     out = []
     for i, d in enumerate(found):
         t = tr.get(i)
