@@ -76,7 +76,8 @@ class LocalServer:
     chat_template: a Jinja chat template for a GGUF that carries none (a base model; llama-server would
     otherwise wrap the messages in ChatML, whose markers such a model reads as text); "": the GGUF's own.
     speculative: llama-server's draft-free speculative decoding (`--spec-type`, e.g. "ngram-simple": drafts
-    copied from the prompt, which a question's verbatim citations repeat); "": none."""
+    copied from the prompt, which a question's verbatim citations repeat), with any of its flags after the
+    type ("ngram-simple --spec-ngram-simple-size-n 4"); "": none."""
 
     def __init__(self, gguf: Path, n_ctx: int = 4096, log_path: Path | None = None,
                  startup_timeout_s: float = 180.0, n_threads: int | None = None, slots: int = 1,
@@ -113,7 +114,7 @@ class LocalServer:
                     "--cache-ram", "256", "--no-webui", "--metrics",
                     *(["--no-repack"] if amx_advertised() else []),  # see amx_advertised
                     *(["--chat-template", self.chat_template] if self.chat_template else []),
-                    *(["--spec-type", self.speculative] if self.speculative else [])]
+                    *(["--spec-type", *self.speculative.split()] if self.speculative else [])]
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 # llama.cpp defaults to half the cores; generation here is CPU-bound.

@@ -39,6 +39,11 @@ class ModelSpec(Record):
     """Further sampling parameters sent as they are in every request, as the endpoint names them
     (llama.cpp: repeat_penalty, top_k, min_p; vLLM: repetition_penalty; OpenAI: top_p, frequency_penalty)."""
     n_ctx: int = Field(default=4096, ge=512)  # local models only
+    speculative: str = Field(default="", pattern=r"^(|ngram-(simple|map-k|map-k4v|mod|cache)( [-\w. ]*)?)$")
+    """A local model's draft-free speculative decoding: llama-server's `--spec-type`, optionally with its flags
+    ("ngram-simple --spec-ngram-simple-size-n 4 --spec-ngram-simple-size-m 16": drafts copied from the prompt,
+    as a question's verbatim citations are; 15-20% more tokens/s on Qwen 1.5B here, BENCHMARKS.md). "": off.
+    The first role of a GGUF decides for its one server."""
     requests_per_minute: float | None = Field(default=None, gt=0)
     """The endpoint's request quota (a hosted API's rate limit), kept on this side: every client of the
     endpoint in the process waits its turn instead of meeting 429s. None: no limit."""

@@ -74,7 +74,7 @@ class ModelPool:
             logs = self.cache_dir / "logs"
             logs.mkdir(parents=True, exist_ok=True)
             server = LocalServer(gguf, n_ctx=spec.n_ctx, slots=spec.max_concurrency, chat_template=template,
-                                 log_path=logs / f"llama-server-{gguf.stem}.log").start()
+                                 log_path=logs / f"llama-server-{gguf.stem}.log", speculative=spec.speculative).start()
             self.servers[gguf] = server
         identity = f"local:{gguf.name}:{gguf.stat().st_size}"
         if template:  # the template shapes every reply: a changed one must not replay the cached replies

@@ -68,3 +68,21 @@ def test_repacking_is_off_where_the_cpu_says_it_has_amx(monkeypatch, tmp_path):
     assert "--no-repack" in server.command()
     monkeypatch.setattr(local_server, "amx_advertised", lambda: False)
     assert "--no-repack" not in server.command()
+
+
+def test_speculative_decoding_is_off_unless_a_local_model_asks_for_it(tmp_path):
+    from benchmint.modelspec import ModelSpec
+
+    spec = ModelSpec(model="local:qwen2.5-coder-1.5b",
+                     speculative="ngram-simple --spec-ngram-simple-size-n 4 --spec-ngram-simple-size-m 16")
+    server = LocalServer(tmp_path / "m.gguf", n_ctx=512, n_threads=1, speculative=spec.speculative)
+    server.binary = tmp_path / "llama-server"
+    cmd = server.command()
+    at = cmd.index("--spec-type")
+    assert cmd[at:at + 6] == ["--spec-type", "ngram-simple", "--spec-ngram-simple-size-n", "4",
+                              "--spec-ngram-simple-size-m", "16"]
+    plain = LocalServer(tmp_path / "m.gguf", n_ctx=512, n_threads=1)
+    plain.binary = tmp_path / "llama-server"
+    assert "--spec-type" not in plain.command() and ModelSpec(model="local:x").speculative == ""
+    with pytest.raises(ValueError):
+        ModelSpec(model="local:x", speculative="draft-simple")  # needs a draft model: not offered
