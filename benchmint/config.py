@@ -156,6 +156,9 @@ class ScheduleConfig(Record):
     timezone: str = "UTC"
 
 
+LOCAL_WORKERS = 2  # a LocalCluster's worker processes when runner.workers is not set
+
+
 class RunnerConfig(Record):
     """Where a build's generation steps run (flows/runner.py). Validation, publishing and the rest stay in the
     flow's process."""
@@ -167,13 +170,19 @@ class RunnerConfig(Record):
     """A Dask scheduler to use (tcp://HOST:PORT); its workers must reach the model endpoints, read the keys'
     variables and see cache_dir. None: a LocalCluster of `workers` worker processes on this machine, started for
     the run and stopped after it."""
-    workers: int = Field(default=2, ge=1)
-    """The LocalCluster's worker processes (kind dask, no address)."""
+    workers: int | None = Field(default=None, ge=1)
+    """The LocalCluster's worker processes (kind dask, no address); None: LOCAL_WORKERS. Unset with an address:
+    the scheduler runs the workers it has (and a config dumped for a flow run validates again)."""
     endpoint_limits: bool | None = None
     """Share each remote endpoint's requests with every other build on the Prefect server: a batch of
     generation steps holds slots of a global concurrency limit named after the endpoint (created on demand
     with the model's max_concurrency; a team sets its slots once, in the UI's Concurrency page), so builds
     and workers together never send it more. None: on for a Dask run, off on threads."""
+
+    @property
+    def local_workers(self) -> int:
+        """The LocalCluster's worker processes."""
+        return self.workers or LOCAL_WORKERS
 
     @field_validator("address")
     @classmethod
@@ -186,7 +195,7 @@ class RunnerConfig(Record):
     def _address_for_dask(self) -> "RunnerConfig":
         if self.address is not None and self.kind != "dask":
             raise ValueError("address names a Dask scheduler: set kind: dask (--runner dask) or drop the address")
-        if self.address is not None and "workers" in self.model_fields_set:
+        if self.address is not None and self.workers is not None:
             raise ValueError("workers sizes the LocalCluster started when there is no address; a scheduler at an "
                              "address runs the workers it has: drop one of the two")
         return self

@@ -32,7 +32,7 @@ def dask_task_runner(cfg: BuildConfig) -> TaskRunner:
 
     if cfg.runner.address:
         return DaskTaskRunner(address=cfg.runner.address)
-    workers = cfg.runner.workers
+    workers = cfg.runner.local_workers
     # the flow sends at most the generator's max_concurrency steps at once: the cluster can run them all
     threads = max(1, math.ceil(cfg.models.generator.max_concurrency / workers))
     return DaskTaskRunner(cluster_class="distributed.LocalCluster",

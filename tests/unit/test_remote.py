@@ -86,9 +86,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_the_runner_section_defaults_to_threads_and_takes_a_scheduler_or_a_local_cluster(tmp_path):
     assert load_config(_write(tmp_path, ""), {}).runner.model_dump() == {"kind": "thread", "address": None,
-                                                                         "workers": 2, "endpoint_limits": None}
+                                                                         "workers": None, "endpoint_limits": None}
+    assert load_config(_write(tmp_path, "runner: {kind: dask}\n"), {}).runner.local_workers == 2
     cfg = load_config(_write(tmp_path, "runner: {kind: dask, address: 'tcp://10.0.0.5:8786'}\n"), {})
     assert cfg.runner.kind == "dask" and cfg.runner.address == "tcp://10.0.0.5:8786"
+    # a flow receives the config dumped (flows/secret_safe.py) and validates it again
+    assert BuildConfig.model_validate(cfg.stashed().model_dump(mode="json")).runner.address == cfg.runner.address
     assert load_config(_write(tmp_path, "runner: {kind: dask, workers: 4}\n"), {}).runner.workers == 4
     # the flags: --dask-address or --dask-workers alone mean a Dask build, over the file's thread
     flags = {"runner": None, "dask_address": "tcp://sched:8786", "dask_workers": None}
@@ -96,7 +99,7 @@ def test_the_runner_section_defaults_to_threads_and_takes_a_scheduler_or_a_local
     assert load_config(_write(tmp_path, ""), {"runner": "dask", "dask_workers": 3}).runner.workers == 3
     assert load_config(_write(tmp_path, ""), {"runner": "dask"}).runner.address is None
     public = load_config(_write(tmp_path, ""), flags).public_dict()
-    assert public["runner"] == {"kind": "dask", "address": "tcp://sched:8786", "workers": 2,
+    assert public["runner"] == {"kind": "dask", "address": "tcp://sched:8786", "workers": None,
                                  "endpoint_limits": None}
     assert "runner" not in load_config(_write(tmp_path, ""), {}).public_dict()  # the default: manifests as before
 
