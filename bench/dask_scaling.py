@@ -28,13 +28,10 @@ import argparse
 import contextlib
 import json
 import math
-import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +43,8 @@ apply_offline_defaults(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="WARNING")
 
 from concurrency import RECORDING, STEPS, build_config  # noqa: E402
 from latency_endpoint import LatencyEndpoint, load_replies  # noqa: E402
+
+from tests.fixtures import dask_cli_cluster  # noqa: E402
 
 LIMIT = 16
 
@@ -79,49 +78,13 @@ def child(url: str, concurrency: int, workers: int, out: Path, address: str | No
     }), encoding="utf-8")
 
 
-@contextlib.contextmanager
-def dask_cluster(workers: int) -> Iterator[str]:
-    """A scheduler and `workers` worker processes started by Dask's own CLI; their address once all are up."""
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    dask = str(Path(sys.executable).parent / "dask")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", ":0"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        threads = max(1, math.ceil(LIMIT / workers))
-        procs += [subprocess.Popen([dask, "worker", address, "--nthreads", str(threads), "--nworkers", "1",
-                                    "--no-dashboard"], env=env, cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
-        with Client(address, timeout=120) as client:
-            client.wait_for_workers(workers, timeout=120)
-            client.run(_warm)  # a team's long-running workers have imported benchmint in their first build
-        yield address
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
 def _warm() -> None:
     import pipeline.wiring  # noqa: F401  (what a worker imports to run a generation step)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_child(ep: LatencyEndpoint, concurrency: int, workers: int, scheduler: bool = False) -> dict:
-    with (dask_cluster(workers) if scheduler and workers else contextlib.nullcontext(None)) as address:
+    cluster = dask_cli_cluster(workers, math.ceil(LIMIT / workers), _warm) if scheduler and workers else None
+    with cluster or contextlib.nullcontext((None, [])) as (address, _):
         ep.first_in = ep.last_out = None
         ep.most_in_flight = 0
         hits0 = ep.hits

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -200,3 +206,38 @@ def review_release(out_root: Path, name: str = "orrin") -> Path:
                   "accuracy": {"mean": 0.4, "ci_low": 0.1, "ci_high": 0.7, "n": 5}, "by_kind": {}}]}
     (evals / "leaderboard.json").write_text(json.dumps(board), encoding="utf-8")
     return folder
+
+
+@contextlib.contextmanager
+def dask_cli_cluster(workers: int, threads: int, warm: Callable[[], object] | None = None
+                     ) -> Iterator[tuple[str, list[int]]]:
+    """A scheduler and `workers` worker processes started by Dask's own CLI on 127.0.0.1, as a team's cluster is
+    (benchmint importable there); their address and the workers' pids once all are up (and have run `warm`)."""
+    from distributed import Client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).parent / "dask")
+    quiet = {"env": {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+             "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--dashboard-address", ":0"], **quiet)]
+    try:
+        procs += [subprocess.Popen([dask, "worker", address, "--nthreads", str(threads), "--no-dashboard"], **quiet)
+                  for _ in range(workers)]
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(workers, timeout=120)
+            if warm is not None:
+                client.run(warm)
+            pids = sorted(client.run(os.getpid).values())
+        yield address, pids
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()

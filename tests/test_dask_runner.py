@@ -8,17 +8,13 @@ is under test, and a release needs at least one accepted question."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from benchmint.config import BuildConfig
+from tests.fixtures import dask_cli_cluster
 
 DOCS = {
     "pump.md": "# Orrin-7 pump\n\nThe Orrin-7 pump moves 4,800 litres per hour. It is serviced every 14 days by the "
@@ -100,43 +96,13 @@ def test_a_dask_build_publishes_the_release_the_thread_build_publishes(prefect_h
 
     # a scheduler at an address (a team's cluster, started by Dask's own CLI): the same release, the steps run by
     # its worker, which stays up after the build (the config a flow receives validates again from its dump)
-    with _scheduler_and_worker() as (address, worker_pid):
+    with dask_cli_cluster(1, 4) as (address, (worker_pid,)):
         on_cluster = build_benchmark(_config(tmp_path, {"kind": "dask", "address": address}, "cluster"))
         m_cluster = json.loads((Path(on_cluster["release"]) / "manifest.json").read_text())
         assert m_cluster["content_hash"] == m_thread["content_hash"]
         assert m_cluster["config"]["runner"]["address"] == address
         ran_on = {int(w.rsplit(":", 1)[1]) for w in on_cluster["workers"]}
         assert ran_on == {worker_pid} and _alive(worker_pid)
-
-
-@contextlib.contextmanager
-def _scheduler_and_worker() -> Iterator[tuple[str, int]]:
-    """`dask scheduler` and one `dask worker` process on 127.0.0.1; the address and the worker's pid."""
-    from distributed import Client
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
-    dask = str(Path(sys.executable).parent / "dask")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", ":0"], **quiet)]
-    try:
-        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "4", "--no-dashboard"], **quiet))
-        with Client(address, timeout=120) as client:
-            client.wait_for_workers(1, timeout=120)
-            (pid,) = client.run(os.getpid).values()
-        yield address, pid
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def test_a_dask_config_picks_the_dask_runner_and_the_flows_copy_keeps_its_guards(monkeypatch):
