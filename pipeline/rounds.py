@@ -172,13 +172,13 @@ class RoundLoop:
             measured = [q for q in candidates if q.pass_rate is not None]
             rates += [q.pass_rate for q in measured]
             clusters += [q.chunk_ids[0] if q.chunk_ids else q.id for q in measured]
-            shown = min(len(out.accepted), cfg.questions)
+            shown, done = min(len(out.accepted), cfg.questions), min(b, len(planned))
             if cfg.adaptive.rounds == 1:
                 progress.current.get().advance(shown, cfg.questions, len(out.used), len(self.chunks))
             else:  # every round runs, on chunks earlier rounds used too: the round's own steps show it moving
-                progress.current.get().advance(shown, cfg.questions, min(b, len(planned)), len(planned))
-            self.wiring.progress(budget.percent_done(cfg.questions, len(out.accepted), cfg.adaptive.rounds, r,
-                                                     min(b, len(planned)), len(planned)))
+                progress.current.get().advance(shown, cfg.questions, done, len(planned))
+            self.wiring.progress(budget.percent_done(cfg.questions, len(out.accepted), cfg.adaptive.rounds, r, done,
+                                                     len(planned)))
             if why := budget.question_stop(cfg.questions, cfg.adaptive.rounds, len(out.accepted)):
                 out.stop = why
                 break

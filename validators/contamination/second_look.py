@@ -160,7 +160,8 @@ def side_of(question: str, choices: Sequence[str], answer: str, config: Contamin
 
 def parts_match(a: Sequence[str], b: Sequence[str], va: np.ndarray, vb: np.ndarray) -> PartsMatch:
     """Two items' statements and their embeddings (unit rows): each statement's best match on the other side."""
-    written = np.array([[fuzz.ratio(masked(x), masked(y)) / 100.0 for y in b] for x in a], dtype=np.float32)
+    mb = [masked(y) for y in b]
+    written = np.array([[fuzz.ratio(masked(x), y) / 100.0 for y in mb] for x in a], dtype=np.float32)
     sims = np.maximum(va @ vb.T, written)
     best = np.concatenate([sims.max(axis=1), sims.max(axis=0)])
     return PartsMatch(float(best.min()), float(best.mean()))

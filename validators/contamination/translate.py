@@ -23,6 +23,7 @@ from benchmint.errors import BenchmintError
 from benchmint.fence import fence
 from benchmint.language import STOP_WORDS, detect_language
 from benchmint.prompts import Prompt, load_prompt
+from benchmint.records import LETTERS
 from validators.contamination.findings import Detection, Probe, reason_of
 
 LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ru": "Russian", "uk": "Ukrainian",
@@ -84,7 +85,7 @@ def language_of(p: Probe) -> str | None:
 
 def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
     lines = [p.question.strip()[:_MAX_CHARS]]
-    lines += [f"{'ABCDEFGHIJ'[j]}. {c.strip()[:400]}" for j, c in enumerate(p.choices[:10])]
+    lines += [f"{LETTERS[j]}. {c.strip()[:400]}" for j, c in enumerate(p.choices[:10])]
     if p.answer:
         lines.append(f"Answer: {p.answer.strip()[:400]}")
     return prompt().render(item=fence("\n".join(lines), tag="item"),
@@ -120,12 +121,12 @@ def unlabelled(choices: list[str], answer: str) -> tuple[list[str], str]:
     choice "1"): removed only when every choice carries its own letter in order, and from the answer only
     when what follows its letter is that choice."""
     found = [_LABEL.match(c) for c in choices]
-    if not choices or not all(m and m.group(1) == "ABCDEFGHIJ"[j] for j, m in enumerate(found)):
+    if not choices or not all(m and m.group(1) == LETTERS[j] for j, m in enumerate(found)):
         return [c.strip() for c in choices], answer.strip()
     bare = [c[m.end():].strip() for c, m in zip(choices, found, strict=True) if m]
     m = _LABEL.match(answer)
-    if m and "ABCDEFGHIJ".index(m.group(1)) < len(bare) and answer[m.end():].strip() == bare["ABCDEFGHIJ".index(
-            m.group(1))]:
+    k = LETTERS.index(m.group(1)) if m else len(bare)
+    if k < len(bare) and answer[m.end():].strip() == bare[k]:
         answer = answer[m.end():]
     return bare, answer.strip()
 
