@@ -33,7 +33,8 @@ def report(release: Path) -> None:
         print(f"  round {r['round']}: generated {r['generated']}, accepted {r['accepted']}, "
               f"rejected {r['rejected']} {r['rejected_by_validator']}, measured {r.get('measured')}, "
               f"mean target pass rate {rate if rate is None else round(rate, 3)} {r.get('pass_rate_ci')}, "
-              f"completion tokens {r['completion_tokens']}")
+              f"completion tokens {r['completion_tokens']}, passes {r.get('passes', 1)}"
+              + (f" (last pass: {r['again_kinds']})" if r.get("again_kinds") else ""))
         if r.get("patterns"):
             print(f"    patterns: {r['patterns']}; mix {r.get('kinds')} multi-hop {r.get('multi_hop')}; "
                   f"pass rate by shape before the round {r.get('shape_pass_rates')}")

@@ -74,6 +74,9 @@ class AdaptiveConfig(Record):
     # this many of its questions are measured by the targets, so its mean pass rate rests on enough questions;
     # 0: chunks_per_round only. The question count, the token budget and the last chunk still stop it.
     min_measured: int = Field(default=12, ge=0)
+    # a round that has taken every chunk and still measured fewer than min_measured takes them again, up to this
+    # many passes over the chunks in all, in the shapes that yielded measured questions (1: each chunk once a round)
+    max_passes: int = Field(default=2, ge=1)
     # a shape (kind, tactic, multi-hop) with fewer measured questions stays in the next round's mix, still
     # being explored; one with this many or more leaves it only when its pass rate's 95% interval lies
     # wholly above the hardest shape's

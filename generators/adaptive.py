@@ -47,6 +47,7 @@ class RoundPlan:
     focus: str = ""
     shape_pass_rates: dict[str, ShapeRate] = field(default_factory=dict)
     error: str = ""
+    again: bool = False  # a further pass over chunks the round already took (see AdaptiveAgent.again)
 
 
 def _results(q: Question) -> list[dict]:
@@ -184,6 +185,33 @@ class AdaptiveAgent:
             plan.error = str(exc)[:300]
         plan.focus = self.focus(plan.patterns, self.split(questions)[0])
         return plan
+
+    @staticmethod
+    def shape_yields(questions: list[Question]) -> dict[str, float]:
+        """Per shape, the share of its candidates that reached the targets (measured): a shape whose questions
+        the validators reject (ungrounded computed numbers, multi-hop quotes) yields few."""
+        written, measured = Counter(shape(q) for q in questions), Counter(shape(q) for q in questions
+                                                                          if q.pass_rate is not None)
+        return {k: measured[k] / n for k, n in written.items()}
+
+    @staticmethod
+    def again(plan: RoundPlan, questions: list[Question], keep: float = 0.5) -> RoundPlan:
+        """The plan of a further pass over the round's chunks, for a round that took every chunk and still
+        measured too few questions: the shapes whose yield (`shape_yields`) is at least `keep` times the best
+        shape's (a shape not written yet stays), in turns shifted by one, so a chunk gets another shape than
+        in the pass before; its steps list the questions already asked of their chunks, round 0 included."""
+        yields = AdaptiveAgent.shape_yields(questions)
+        best = max((yields.get(k, 0.0) for k in [*plan.kinds, "multi_hop"]), default=0.0)
+
+        def good(k: str) -> bool:
+            return k not in yields or yields[k] >= keep * best
+
+        kinds = [k for k in plan.kinds if good(k)] or list(plan.kinds)
+        kinds = kinds[1:] + kinds[:1]
+        focus = plan.focus or "Write new questions about other facts of the text above than those already asked."
+        return RoundPlan(kinds=kinds, multi_hop=plan.multi_hop if good("multi_hop") else 0.0,
+                         patterns=plan.patterns, focus=focus, shape_pass_rates=plan.shape_pass_rates,
+                         error=plan.error, again=True)
 
     @staticmethod
     def focus(patterns: list[str], failed: list[Question]) -> str:

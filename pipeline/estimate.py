@@ -227,8 +227,9 @@ class Replay:
             if r > 0:
                 self.agent_call(self.expected, False)
             # the round's chunks in the order it takes them; it takes `size`, then goes on past them, a batch
-            # at a time, while too few questions were measured
+            # at a time, while too few questions were measured, over them all again up to max_passes times
             planned = plan_steps(self.round_chunks(r, len(self.chunks)), plan, self.pairs, self.quantities)
+            planned *= cfg.adaptive.max_passes if min_measured else 1
             measured, b, limit = 0.0, 0, min(size, len(planned))
             while not self.stop:
                 if b >= limit:

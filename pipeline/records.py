@@ -56,6 +56,11 @@ class RoundRecord(Rec):
     """95% interval of the mean pass rate, clustered by source chunk (None: none measured)."""
     completion_tokens: int = 0
     """Completion tokens the round spent, every role."""
+    passes: int = 1
+    """Passes over the chunks: more than 1 when the round took every chunk and had still measured fewer than
+    `adaptive.min_measured` questions (up to `adaptive.max_passes`)."""
+    again_kinds: list[str] | None = None
+    """A round that passed over its chunks again: the shapes of the last pass (those that reached the targets)."""
     patterns: list[str] | None = None
     """An adaptive round (after the first): the failure patterns the agent named."""
     kinds: list[str] | None = None
@@ -71,7 +76,7 @@ class RoundRecord(Rec):
 
     def as_dict(self) -> dict[str, Any]:
         out = self.model_dump()
-        for key in ("patterns", "kinds", "multi_hop", "shape_pass_rates", "error"):
+        for key in ("patterns", "kinds", "multi_hop", "shape_pass_rates", "error", "again_kinds"):
             if out[key] is None:
                 del out[key]
         return out

@@ -148,17 +148,27 @@ class RoundLoop:
         size = cfg.generation.batch_chunks
         min_measured = cfg.adaptive.min_measured if cfg.adaptive.rounds > 1 else 0
         taken = {c.id for c, _, _ in planned}
-        b = 0
+        b, step_plan = 0, plan
         while True:
             if b >= len(planned):  # the round's chunks are done: more while too few questions were measured
-                more = self.more_chunks(r, taken, size, plan) if len(rates) < min_measured else []
+                short = len(rates) < min_measured
+                more = self.more_chunks(r, taken, size, step_plan) if short else []
+                if not more and short and rnd.passes < cfg.adaptive.max_passes and self.agent is not None:
+                    # every chunk taken: once more over them, in the shapes that reached the targets
+                    rnd.passes += 1
+                    step_plan, taken = self.agent.again(plan, self.seen()), set()
+                    rnd.again_kinds = step_plan.kinds + (["multi_hop"] if step_plan.multi_hop else [])
+                    self.log.info("round %d: %d measured of %d; pass %d over the chunks, shapes %s", r, len(rates),
+                                  min_measured, rnd.passes, rnd.again_kinds)
+                    more = self.more_chunks(r, taken, size, step_plan)
                 if not more:
                     break
                 taken.update(c.id for c in more)
-                planned += plan_steps(more, plan, self._pairs or {}, self._quantities)
+                planned += plan_steps(more, step_plan, self._pairs or {}, self._quantities)
                 continue
-            steps = as_generation_steps(planned[b: b + size], self.ctx.documents, r, plan, self.seen())
-            b += size
+            batch = planned[b: b + size]  # never spans two passes: a pass starts when every step before is done
+            steps = as_generation_steps(batch, self.ctx.documents, r, step_plan, self.seen())
+            b += len(batch)
             candidates = self.generate_batch(steps, rnd)
             out.generated += len(candidates)
             ok, bad = self.wiring.validate(self.chain, candidates, self.ctx)

@@ -65,12 +65,13 @@ def plan_steps(round_chunks: list[Chunk], plan: RoundPlan, pairs: dict[str, Chun
 
 def as_generation_steps(planned: list[tuple[Chunk, str, Chunk | None]], documents: dict[str, Document],
                         round_: int, plan: RoundPlan, seen: list[Question]) -> list[GenerationStep]:
-    """The planned steps as records, each with its documents and (after round 0) its focus: the round's
-    failure patterns plus the questions already written from its chunks (`seen`)."""
+    """The planned steps as records, each with its documents and (after round 0, or in a further pass over a
+    round's chunks) its focus: the round's failure patterns plus the questions already written from its chunks
+    (`seen`)."""
     out = []
     for chunk, kind, other in planned:
         chunks = [chunk] + ([other] if other is not None else [])
-        focus = AdaptiveAgent.chunk_focus(plan.focus, [c.id for c in chunks], seen) if round_ > 0 else ""
+        focus = AdaptiveAgent.chunk_focus(plan.focus, [c.id for c in chunks], seen) if round_ > 0 or plan.again else ""
         out.append(GenerationStep(chunks=chunks, documents=[documents[c.document_id] for c in chunks],
                                   kind=kind, round=round_, focus=focus))
     return out

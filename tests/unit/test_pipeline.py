@@ -268,7 +268,7 @@ def test_progress_counts_rounds_in_an_adaptive_build_and_accepted_questions_in_o
 def test_round_records_keep_the_adaptive_keys_only_for_adaptive_rounds():
     first = RoundRecord(round=0, generated=4, accepted=2, rejected=2, mean_target_pass_rate=None)
     assert set(first.as_dict()) == {"round", "generated", "accepted", "rejected", "rejected_by_validator", "chunks",
-                                    "mean_target_pass_rate", "measured", "pass_rate_ci", "completion_tokens"}
+                                    "mean_target_pass_rate", "measured", "pass_rate_ci", "completion_tokens", "passes"}
     rate = ShapeRate(n=4, mean=0.5, ci=[0.2, 0.8], status="kept")
     later = first.model_copy(update={"round": 1, "patterns": ["units"], "kinds": ["mcq"], "multi_hop": 0.0,
                                      "shape_pass_rates": {"mcq": rate}})
@@ -326,10 +326,12 @@ class RecordedSteps(Direct):
 
     def __init__(self):
         self.steps: list[tuple[int, str]] = []
+        self.focus: list[str] = []
 
     def generate(self, generator, step):
         c = step.chunks[0]
         self.steps.append((step.round, c.id))
+        self.focus.append(step.focus)
         q = question(f"Round {step.round}: what does chunk {c.id} say?", c.id, step.documents[0])
         return StepOutcome(questions=[q.model_copy(update={"chunk_ids": [c.id]})])
 
@@ -379,6 +381,39 @@ def test_an_adaptive_round_goes_on_until_enough_questions_are_measured(tmp_path)
         loop = RoundLoop(unbounded, wiring, pool, ctx, ValidatorChain([], []), chunks, chunks, logging.getLogger("t"))
         gen = loop.run()
     assert [r.chunks for r in gen.rounds] == [4, 4]  # chunks_per_round only
+
+
+def test_a_round_that_used_every_chunk_passes_over_them_again_until_enough_are_measured(tmp_path):
+    d = doc("a", PUMP)
+    chunks = [chunk(d, i).model_copy(update={"id": f"a-c{i}"}) for i in range(6)]
+    cfg = BuildConfig(name="t", sources=["x"], cache_dir=str(tmp_path), questions=1000,
+                      generation={"batch_chunks": 4, "kinds": ["open"]},
+                      adaptive={"rounds": 2, "chunks_per_round": 4, "min_measured": 5, "max_passes": 3},
+                      models={"generator": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}})
+    ctx = Context(config=cfg, documents={"a": d}, chunks={c.id: c for c in chunks})
+
+    def run(cfg):
+        wiring = RecordedSteps()
+        with ModelPool({"generator": cfg.models.generator}, tmp_path) as pool:  # never called: the wiring answers
+            gen = RoundLoop(cfg, wiring, pool, ctx, ValidatorChain([], []), chunks, chunks,
+                            logging.getLogger("t")).run()
+        return gen, wiring
+
+    gen, wiring = run(cfg)
+    r0 = gen.rounds[0]
+    # chunks 0 and 3 are measured: a pass measures 2, so round 0 takes all 6 chunks twice, then 4 (a batch)
+    # of a third pass, whose first batch reaches 5 measured questions
+    assert [c for r, c in wiring.steps if r == 0] == [f"a-c{i}" for i in [*range(6), *range(6), 0, 1, 2, 3]]
+    assert (r0.passes, r0.measured, r0.chunks, r0.again_kinds) == (3, 6, 16, ["open"])
+    # the first pass of round 0 has no focus; a further pass lists what its chunk was already asked
+    first, again = wiring.focus[0], wiring.focus[6]
+    assert first == "" and "other facts" in again and "Round 0: what does chunk a-c0 say?" in again
+    assert gen.rounds[1].passes == 3 and gen.rounds[1].measured >= 5
+    # max_passes 1: each chunk once a round, and the round records what it measured
+    once = cfg.model_copy(update={"adaptive": cfg.adaptive.model_copy(update={"max_passes": 1})})
+    gen, wiring = run(once)
+    assert [(r.passes, r.measured, r.chunks) for r in gen.rounds] == [(1, 2, 6), (1, 2, 6)]
+    assert "again_kinds" not in gen.rounds[0].as_dict()
 
 
 def loop_agent_min(cfg: BuildConfig, tmp_path, n: int) -> int:

@@ -177,6 +177,24 @@ def test_the_agent_keeps_the_hardest_shapes_tries_new_ones_and_drops_barren_ones
     assert agent.plan(r2, ["open", "mcq"], 0.0).multi_hop == 0.0
 
 
+def test_a_further_pass_keeps_the_shapes_that_reached_the_targets_in_shifted_turns():
+    # open: 2 of 2 measured; mcq: 0 of 4 (grounding rejected them); multi-hop 1 of 4; computed not written yet
+    qs = [measured("open", 0.5, i=0), measured("open", 1.0, i=1)] + \
+        [measured("mcq", None, i=k) for k in range(2, 6)] + \
+        [measured("open", 0.0, hops=2, i=6)] + [measured("open", None, hops=2, i=k) for k in range(7, 10)]
+    assert AdaptiveAgent.shape_yields(qs) == {"open": 1.0, "mcq": 0.0, "multi_hop": 0.25}
+    plan = RoundPlan(kinds=["open", "mcq", "numeric:computed"], multi_hop=0.5, patterns=["units"], focus="F")
+    again = AdaptiveAgent.again(plan, qs)
+    assert (again.kinds, again.multi_hop, again.focus, again.again) == (["numeric:computed", "open"], 0.0, "F", True)
+    assert plan.kinds == ["open", "mcq", "numeric:computed"] and not plan.again  # the round's own plan unchanged
+    # multi-hop as good as the best: kept; round 0 (no focus) gets one asking for other facts
+    hop = measured("open", 1.0, hops=2, i=6)
+    again = AdaptiveAgent.again(RoundPlan(kinds=["open"], multi_hop=0.25), qs[:2] + [hop])
+    assert again.multi_hop == 0.25 and "other facts" in again.focus
+    # nothing written yet: every shape stays
+    assert AdaptiveAgent.again(RoundPlan(kinds=["open", "mcq"], multi_hop=0.0), []).kinds == ["mcq", "open"]
+
+
 def test_a_shape_easier_on_a_few_questions_stays():
     # the old rule (within 0.1 of the lowest mean) dropped open, 0.33 above mcq on three questions each
     agent = AdaptiveAgent(client=Namer())
