@@ -16,7 +16,14 @@ from corpora.reference.corpus import ReferenceCorpus
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Probe
-from validators.contamination.translate import TranslatedItem, language_of, translate_messages, translate_one
+from validators.contamination.translate import (
+    TranslatedItem,
+    TranslatedText,
+    language_of,
+    segments,
+    translate_messages,
+    translate_one,
+)
 from validators.contamination.validator import ContaminationValidator, to_verdict
 from validators.contamination_setup import thresholds
 
@@ -44,12 +51,14 @@ class StandInTranslator:
         self.calls: list[list[dict[str, str]]] = []
 
     def complete_json(self, messages: list[dict[str, str]], schema: type[BaseModel], **overrides: Any) -> Any:
-        assert schema is TranslatedItem and overrides["temperature"] == 0.0
         self.calls.append(messages)
         text = messages[-1]["content"]
         reply = next(r for key, r in self.replies.items() if key in text)
         if isinstance(reply, Exception):
             raise reply
+        if schema is TranslatedText:  # the question asked again as text: the same words
+            return schema(text=reply["question"])
+        assert schema is TranslatedItem and overrides["temperature"] == 0.0
         return schema.model_validate(reply)
 
 
@@ -153,6 +162,57 @@ def test_the_letters_a_model_copies_from_the_prompt_are_taken_off_the_choices_an
     assert t.probe is not None and t.probe.choices == ["A. Jupiter", "Saturn", "Uranus", "Neptune"]
 
 
+PASSAGE = ("这个问题涉及以下信息。\n“我们是人；我们有灵魂，我们有激情，我们有感情，"
+           "我们有希望，我们有愿望，就像任何其他种族一样。"
+           "我们不能忍受被当作没有这些东西的人对待。”" * 3 + "\n根据上文，作者的主要观点是什么？")
+LONG = Probe("long", PASSAGE, "平等", ["平等", "财富", "战争", "宗教"])
+
+
+class SegmentTranslator(StandInTranslator):
+    """Stands in for a small model: given the whole long item it writes the question alone (a summary); a
+    segment it translates in full, except that it first copies back the one holding 根据 untranslated."""
+
+    def complete_json(self, messages, schema, **overrides):
+        self.calls.append(messages)
+        text = messages[-1]["content"]
+        if schema is TranslatedItem:
+            return schema(question="What is the author's main point?", choices=["equality", "wealth", "war",
+                                                                                "religion"], answer="equality")
+        assert schema is TranslatedText
+        segment = text.split("<excerpt>")[1].split("</excerpt>")[0].strip()
+        if "根据" in segment and overrides["temperature"] == 0.0:
+            return schema(text=segment)  # copied back: asked again at another temperature
+        return schema(text=f"[{len(segment)} characters in English]")
+
+
+def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_segment_asked_again():
+    parts = segments(PASSAGE)
+    assert len(parts) >= 2 and all(len(x) <= 240 for x in parts) and "".join(parts).replace(" ", "") == \
+        PASSAGE.replace("\n", "").replace(" ", "")
+    assert segments("陈述1 | 所有可解群都是质数幂次序。陈述2 | 所有质数幂次序的群都是可解的。", 24) == [
+        "陈述1 | 所有可解群都是质数幂次序。", "陈述2 | 所有质数幂次序的群都是可解的。"]
+    assert len("".join(segments("长" * 5000))) == 1500  # only the first 1,500 characters
+    t = translate_one(model := SegmentTranslator({}), LONG, "zh")
+    assert t.probe is not None and t.probe.question.count("characters in English") == len(parts)
+    assert "main point" not in t.probe.question and t.probe.choices == ["equality", "wealth", "war", "religion"]
+    assert len(model.calls) == 1 + len(parts) + 1  # the item, each segment, the untranslated one again
+    # a short question that came back in Chinese is asked again as text; one that came back in English is not
+    short = Probe("s", "陈述1 | 所有可解群都是质数幂次序。陈述2 | 所有质数幂次序的群都是可解的。", "", [])
+
+    class Copies(SegmentTranslator):
+        def complete_json(self, messages, schema, **overrides):
+            if schema is TranslatedItem:
+                self.calls.append(messages)
+                return schema(question=short.question)
+            return super().complete_json(messages, schema, **overrides)
+
+    t = translate_one(Copies({}), short, "zh")
+    assert t.probe is not None and t.probe.question == f"[{len(short.question) + 1} characters in English]"
+    assert len(StandInTranslator({"太阳系": ZH_ENGLISH}).calls) == 0
+    stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
+    assert translate_one(stand_in, ZH, "zh").probe.question == REF[0][0] and len(stand_in.calls) == 1
+
+
 def test_the_switch_is_a_config_key_recorded_in_the_manifest_thresholds(corpus):
     assert thresholds(ContaminationSettings()).manifest()["translate"] is True
     assert thresholds(ContaminationSettings(translate=False)).manifest()["translate"] is False
@@ -161,3 +221,4 @@ def test_the_switch_is_a_config_key_recorded_in_the_manifest_thresholds(corpus):
     v = ContaminationValidator([corpus], thresholds(ContaminationSettings()), translator=StandInTranslator({}))
     described = v.describe()
     assert described["thresholds"]["translate"] is True and described["translate_prompt_version"] == "1"
+    assert described["translate_text_prompt_version"] == "1"

@@ -7,6 +7,11 @@ choices and answer; benchmint.language) is in another language is translated int
 either version is. English text, and text too short to name a language, costs nothing: no call.
 A translation that fails (an unreachable model, a reply that is not the schema's) leaves the candidate
 unchecked after translation: not published, never a silent pass (as with the judge).
+
+A small model given a long item (a passage, then the question) writes the question alone, and given a
+list of statements it may copy them back untranslated; so a question over `_SEGMENT_FROM` characters, or
+one that came back in its own language, is translated again a passage at a time (`segments`), each
+segment retried once when it comes back untranslated.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ru": "Russ
 _STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
 _MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
 
+_SEGMENT_FROM = 200  # a longer question is translated again segment by segment
+_SEGMENT_CHARS = 240  # a segment: whole sentences (or lines) up to this size
+_SEGMENTS_MAX_CHARS = 1500  # the segments translated; MiniLM reads the first ~256 word pieces of a text anyway
+_SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.] )|\n")
+
 _LABEL = re.compile(r"^\s*\(?([A-J])\s*[.):：]\s*")  # "A. ", "(B) ", "C: ", as the prompt wrote them
 
 
@@ -43,6 +53,12 @@ class TranslatedItem(BaseModel):
     question: str = Field(description="the question in English")
     choices: list[str] = Field(default_factory=list, description="each choice in English, in order")
     answer: str = Field(default="", description="the answer in English")
+
+
+class TranslatedText(BaseModel):
+    """The translator's reply for one segment of a long question."""
+
+    text: str = Field(description="the text in English")
 
 
 class Translator(Protocol):
@@ -65,6 +81,10 @@ class Translation:
 
 def prompt() -> Prompt:
     return load_prompt("translate_item")
+
+
+def text_prompt() -> Prompt:
+    return load_prompt("translate_text")
 
 
 def language_of(p: Probe) -> str | None:
@@ -92,8 +112,46 @@ def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
                            language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
 
 
+def segments(text: str, size: int = _SEGMENT_CHARS, budget: int = _SEGMENTS_MAX_CHARS) -> list[str]:
+    """`text` cut into segments of whole sentences up to `size` characters (a longer sentence is cut at `size`),
+    the first `budget` characters of it."""
+    pieces = [x.strip() for x in _SENTENCE.split(text[:budget]) if x and x.strip()]
+    out: list[str] = []
+    for piece in (x[i: i + size] for x in pieces for i in range(0, len(x), size)):
+        if out and len(out[-1]) + 1 + len(piece) <= size:
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
+
+
+def translate_segment(translator: Translator, text: str, language: str) -> str:
+    """One segment in English; asked again (at another temperature: another call, not the cached reply) when
+    the first reply is still in `language`. Raises what the client raises."""
+    msgs = text_prompt().render(text=fence(text, tag="excerpt"),
+                                                language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
+    out = ""
+    for temperature in (0.0, 0.4):
+        reply = translator.complete_json(msgs, TranslatedText, temperature=temperature,
+                                         max_tokens=min(1024, 128 + 3 * len(text)))
+        out = TranslatedText.model_validate(reply.model_dump() if isinstance(reply, BaseModel) else reply).text
+        if out.strip() and detect_language(out) != language:
+            break
+    return out.strip()
+
+
+def translate_question(translator: Translator, question: str, language: str) -> str:
+    """A long question, or one the item's translation left in its language, translated segment by segment
+    ("" when a segment's call failed: the item's own translation is kept)."""
+    try:
+        return " ".join(translate_segment(translator, s, language) for s in segments(question))
+    except (BenchmintError, ValidationError, ValueError, TypeError):
+        return ""
+
+
 def translate_one(translator: Translator, p: Probe, language: str) -> Translation:
-    """One call; a failure is recorded in the Translation, never raised."""
+    """One call for the item, and one a segment when its question is long or came back untranslated; a
+    failure is recorded in the Translation, never raised."""
     n_chars = len(p.question) + sum(map(len, p.choices)) + len(p.answer)
     try:
         # temperature 0: the same item gets the same translation (and a response-cache hit)
@@ -102,7 +160,10 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
         item = TranslatedItem.model_validate(out.model_dump() if isinstance(out, BaseModel) else out)
     except (BenchmintError, ValidationError, ValueError, TypeError) as exc:
         return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
-    if not item.question.strip():
+    question = item.question.strip()
+    if len(p.question) > _SEGMENT_FROM or not question or detect_language(question) == language:
+        question = translate_question(translator, p.question, language) or question
+    if not question:
         return Translation(language, error="the translation has no question")
     if len(item.choices) != len(p.choices):  # a reply that lost a choice: keep the question, not its choices
         item.choices = []
@@ -113,7 +174,7 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
         choices = []
     if answer and detect_language(answer) == language:
         answer = ""
-    return Translation(language, Probe(p.id, item.question.strip(), answer, choices))
+    return Translation(language, Probe(p.id, question, answer, choices))
 
 
 def unlabelled(choices: list[str], answer: str) -> tuple[list[str], str]:

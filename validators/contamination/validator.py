@@ -17,6 +17,7 @@ from validators.contamination.findings import Detection, Probe
 from validators.contamination.index import INDEX_VERSION
 from validators.contamination.judge import JUDGE_PROMPT_VERSION, judge_label
 from validators.contamination.translate import prompt as translate_prompt
+from validators.contamination.translate import text_prompt as translate_text_prompt
 
 
 class ContaminationValidator:
@@ -76,6 +77,8 @@ class ContaminationValidator:
                 "translator": judge_label(self.translator) if self.config.translate else None,
                 "translate_prompt_version": translate_prompt().version if self.translator and self.config.translate
                 else None,
+                "translate_text_prompt_version": translate_text_prompt().version
+                if self.translator and self.config.translate else None,
                 "embedding_model": MODEL_NAME, "index_version": INDEX_VERSION,
                 "timing": self.detector.stage_report(),
                 "calibration": calibration.model_dump() if calibration is not None else None}
