@@ -14,7 +14,7 @@ build at 16 took besides its span), the ideal (48 x 2 s / 16 + the non-model tim
 ratio (goal <= 1.3), the Dask runner's overhead vs the thread runner at the same concurrency (goal <= 10%),
 the most requests in flight (never above 16) and the release's content hash (one at every size).
 
-    .venv/bin/python bench/dask_scaling.py [--sizes 1,2,4] [--delay 2] [--skip-serial] [--scheduler]
+    .venv/bin/python bench/dask_scaling.py [--sizes 1,2,4] [--delay 2] [--skip-serial] [--scheduler] [--repeat 3]
 
 `--scheduler`: the Dask builds go to a scheduler at an address (`runner.address`), as on a team's
 cluster: before each, `dask scheduler` and N `dask worker` processes (16/N threads each, as the
@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,36 +100,50 @@ def run_child(ep: LatencyEndpoint, concurrency: int, workers: int, scheduler: bo
     return r
 
 
-def measure(sizes: list[int], delay: float, port: int, serial: bool, scheduler: bool = False) -> None:
-    rows = []
+def measure(sizes: list[int], delay: float, port: int, serial: bool, scheduler: bool = False, repeat: int = 1) -> None:
+    """Every configuration `repeat` times, in turns (threads, then each size, then again), so that drift in the
+    machine's load falls on all of them; the concurrency-1 build once."""
+    runs: dict[tuple[int, int], list[dict]] = {}
     with LatencyEndpoint(load_replies(RECORDING), delay, port=port) as ep:
         plan = ([(1, 0)] if serial else []) + [(LIMIT, 0)] + [(LIMIT, w) for w in sizes]
-        for concurrency, workers in plan:
-            r = run_child(ep, concurrency, workers, scheduler)
-            rows.append(r)
-            where = (f"Dask, {workers} workers" + (" (scheduler at an address)" if scheduler else "")
-                     if workers else "threads")
-            print(f"  {where}, max_concurrency {concurrency}: {r['wall_s']:.1f} s (endpoint span {r['span_s']:.1f} s, "
-                  f"{r['requests']} requests, at most {r['most_in_flight']} at once)", flush=True)
-    serial_row = next((r for r in rows if r["concurrency"] == 1), None)
+        for rep in range(repeat):
+            for concurrency, workers in plan:
+                if concurrency == 1 and rep:
+                    continue
+                r = run_child(ep, concurrency, workers, scheduler)
+                runs.setdefault((concurrency, workers), []).append(r)
+                where = (f"Dask, {workers} workers" + (" (scheduler at an address)" if scheduler else "")
+                         if workers else "threads")
+                print(f"  [{rep + 1}/{repeat}] {where}, max_concurrency {concurrency}: {r['wall_s']:.1f} s (endpoint "
+                      f"span {r['span_s']:.1f} s, {r['requests']} requests, at most {r['most_in_flight']} at once)",
+                      flush=True)
+    serial_row = runs.get((1, 0), [None])[0]
     non_model = serial_row["wall_s"] - serial_row["model_s"] if serial_row and serial_row["model_s"] else None
-    threads = next(r for r in rows if r["concurrency"] == LIMIT and not r["workers"])
-    thread_other = threads["wall_s"] - threads["span_s"]  # the thread build's time outside the endpoint
+    threads = runs[(LIMIT, 0)]
+    thread_other = median([r["wall_s"] - r["span_s"] for r in threads])  # the thread build's time outside the endpoint
     ideal = STEPS * delay / LIMIT + non_model if non_model is not None else None
     print(f"\n{STEPS} steps wanted, {delay:g} s a request, limit {LIMIT}; non-model time at concurrency 1: "
           + (f"{non_model:.1f} s; ideal at {LIMIT}: {ideal:.1f} s" if ideal else "(not measured: --skip-serial)"))
-    print("| runner | steps | requests | most in flight | wall s | endpoint span s | start-up vs threads s "
-          "| wall / ideal | wall / threads | span / threads' span | accepted | content hash |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        where = f"Dask, {r['workers']} worker{'s' if r['workers'] > 1 else ''}" if r["workers"] else \
-            f"threads (concurrency {r['concurrency']})"
-        startup = r["wall_s"] - r["span_s"] - thread_other
-        ratio = f"{r['wall_s'] / ideal:.2f}" if ideal and r["concurrency"] == LIMIT else "-"
-        print(f"| {where} | {r['steps']} | {r['requests']} | {r['most_in_flight']} | {r['wall_s']:.1f} "
-              f"| {r['span_s']:.1f} | {startup:+.1f} | {ratio} | {r['wall_s'] / threads['wall_s']:.2f} "
-              f"| {r['span_s'] / threads['span_s']:.2f} | {r['accepted']} | {(r['content_hash'] or '-')[:16]} |")
-    hashes = {r["content_hash"] for r in rows}
+    print(f"{repeat} run(s) a configuration: medians, the range in brackets; wall / threads pairs each run with the "
+          "thread build of its turn")
+    print("| runner | runs | most in flight | wall s | endpoint span s | start-up vs threads s "
+          "| wall / ideal | wall / threads | content hashes |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (concurrency, workers), rs in runs.items():
+        where = (f"Dask, {workers} worker{'s' if workers > 1 else ''}" if workers
+                 else f"threads (concurrency {concurrency})")
+        walls = [r["wall_s"] for r in rs]
+        wall = median(walls)
+        startup = median([r["wall_s"] - r["span_s"] for r in rs]) - thread_other
+        ratio = f"{wall / ideal:.2f} [{min(walls) / ideal:.2f}-{max(walls) / ideal:.2f}]" \
+            if ideal and concurrency == LIMIT else "-"
+        paired = [r["wall_s"] / t["wall_s"] for r, t in zip(rs, threads)]
+        vs = f"{median(paired):.2f} [{min(paired):.2f}-{max(paired):.2f}]" if concurrency == LIMIT else \
+            f"{wall / median([t['wall_s'] for t in threads]):.2f}"
+        print(f"| {where} | {len(rs)} | {max(r['most_in_flight'] for r in rs)} | {wall:.1f} [{min(walls):.1f}-"
+              f"{max(walls):.1f}] | {median([r['span_s'] for r in rs]):.1f} | {startup:+.1f} | {ratio} | {vs} "
+              f"| {len({r['content_hash'] for r in rs})} |")
+    hashes = {r["content_hash"] for rs in runs.values() for r in rs}
     print(f"\nsame content hash everywhere: {'yes' if len(hashes) == 1 and None not in hashes else 'NO'}")
 
 
@@ -144,13 +159,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--address", help="child: the scheduler's address")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each configuration, in turns (medians reported)")
     ap.add_argument("--scheduler", action="store_true",
                     help="Dask builds on a scheduler and workers started beforehand (no cluster start-up timed)")
     args = ap.parse_args()
     if args.mode == "child":
         child(args.url, args.concurrency, args.workers, args.out, args.address)
     else:
-        measure([int(x) for x in args.sizes.split(",")], args.delay, args.port, not args.skip_serial, args.scheduler)
+        measure([int(x) for x in args.sizes.split(",")], args.delay, args.port, not args.skip_serial, args.scheduler,
+                args.repeat)
 
 
 if __name__ == "__main__":
