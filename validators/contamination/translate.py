@@ -127,26 +127,29 @@ def segments(text: str, size: int = _SEGMENT_CHARS, budget: int = _SEGMENTS_MAX_
 
 def translate_segment(translator: Translator, text: str, language: str) -> str:
     """One segment in English; asked again (at another temperature: another call, not the cached reply) when
-    the first reply is still in `language`. Raises what the client raises."""
+    the first reply is still in `language`; "" when the second is too. Raises what the client raises."""
     msgs = text_prompt().render(text=fence(text, tag="excerpt"),
-                                                language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
-    out = ""
+                                language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
     for temperature in (0.0, 0.4):
         reply = translator.complete_json(msgs, TranslatedText, temperature=temperature,
                                          max_tokens=min(1024, 128 + 3 * len(text)))
         out = TranslatedText.model_validate(reply.model_dump() if isinstance(reply, BaseModel) else reply).text
         if out.strip() and detect_language(out) != language:
-            break
-    return out.strip()
+            return out.strip()
+    return ""
 
 
 def translate_question(translator: Translator, question: str, language: str) -> str:
-    """A long question, or one the item's translation left in its language, translated segment by segment
-    ("" when a segment's call failed: the item's own translation is kept)."""
-    try:
-        return " ".join(translate_segment(translator, s, language) for s in segments(question))
-    except (BenchmintError, ValidationError, ValueError, TypeError):
-        return ""
+    """A long question, or one the item's translation left in its language, translated segment by segment.
+    A segment whose call failed, or that stayed in its language, is left out (in an English probe it would
+    only blur the embedding); "" when no segment was translated: the item's own translation is kept."""
+    def one(segment: str) -> str:
+        try:
+            return translate_segment(translator, segment, language)
+        except (BenchmintError, ValidationError, ValueError, TypeError):
+            return ""
+
+    return " ".join(t for t in map(one, segments(question)) if t)
 
 
 def translate_one(translator: Translator, p: Probe, language: str) -> Translation:
