@@ -209,6 +209,22 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
     t = translate_one(Copies({}), short, "zh")
     assert t.probe is not None and t.probe.question == f"[{len(short.question) + 1} characters in English]"
 
+    # a question whose translation is much shorter than it (a summary of a quotation) is asked again as text
+    quoted = Probe("q", "此问题针对以下信息。“我们是男人；我们有灵魂，我们有激情，我们有感情，我们有希望，我们有渴望，"
+                        "和世界上的任何其他种族一样。”——马库斯·加维，1920年。"
+                        "以上段落在美国历史上的哪场辩论中表达了一个立场？", "", [])
+    assert len("This question targets the following information.") < 0.6 * len(quoted.question) < 200
+
+    class Summarizes(SegmentTranslator):
+        def complete_json(self, messages, schema, **overrides):
+            if schema is TranslatedItem:
+                self.calls.append(messages)
+                return schema(question="This question targets the following information.")
+            return super().complete_json(messages, schema, **overrides)
+
+    t = translate_one(Summarizes({}), quoted, "zh")
+    assert t.probe is not None and "characters in English" in t.probe.question
+
     class FailsOne(SegmentTranslator):  # the segment holding 根据 fails outright, twice over
         def complete_json(self, messages, schema, **overrides):
             if schema is TranslatedText and "根据" in messages[-1]["content"]:

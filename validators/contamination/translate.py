@@ -9,9 +9,10 @@ A translation that fails (an unreachable model, a reply that is not the schema's
 unchecked after translation: not published, never a silent pass (as with the judge).
 
 A small model given a long item (a passage, then the question) writes the question alone, and given a
-list of statements it may copy them back untranslated; so a question over `_SEGMENT_FROM` characters, or
-one that came back in its own language, is translated again a passage at a time (`segments`), each
-segment retried once when it comes back untranslated.
+list of statements it may copy them back untranslated; so a question over `_SEGMENT_FROM` characters, one
+whose translation came back in its own language or much shorter than it (English runs longer than CJK text
+and about as long as other languages), is translated again a passage at a time (`segments`), each segment
+retried once when it comes back untranslated.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
 _MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
 
 _SEGMENT_FROM = 200  # a longer question is translated again segment by segment
+_SHORTER_THAN = 0.6  # a question's translation shorter than this share of it (in characters) lost part of it
 _SEGMENT_CHARS = 240  # a segment: whole sentences (or lines) up to this size
 _SEGMENTS_MAX_CHARS = 1500  # the segments translated; MiniLM reads the first ~256 word pieces of a text anyway
 _SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.] )|\n")
@@ -164,7 +166,8 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
     except (BenchmintError, ValidationError, ValueError, TypeError) as exc:
         return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
     question = item.question.strip()
-    if len(p.question) > _SEGMENT_FROM or not question or detect_language(question) == language:
+    if (len(p.question) > _SEGMENT_FROM or len(question) < _SHORTER_THAN * len(p.question)
+            or detect_language(question) == language):
         question = translate_question(translator, p.question, language) or question
     if not question:
         return Translation(language, error="the translation has no question")
