@@ -233,7 +233,6 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
 
     t = translate_one(FailsOne({}), LONG, "zh")  # the other segments are kept, the failed one left out
     assert t.probe is not None and t.probe.question.count("characters in English") == len(parts) - 1
-    assert len(StandInTranslator({"太阳系": ZH_ENGLISH}).calls) == 0
     stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
     assert translate_one(stand_in, ZH, "zh").probe.question == REF[0][0] and len(stand_in.calls) == 1
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -46,6 +46,9 @@ _SEGMENT_CHARS = 240  # a segment: whole sentences (or lines) up to this size
 _SEGMENTS_MAX_CHARS = 1500  # the segments translated; MiniLM reads the first ~256 word pieces of a text anyway
 _SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.] )|\n")
 
+# what a translation call may raise or reply: recorded as that translation's failure, never raised
+_FAILURES = (BenchmintError, ValidationError, ValueError, TypeError)
+
 _LABEL = re.compile(r"^\s*\(?([A-J])\s*[.):：]\s*")  # "A. ", "(B) ", "C: ", as the prompt wrote them
 
 
@@ -61,6 +64,9 @@ class TranslatedText(BaseModel):
     """The translator's reply for one segment of a long question."""
 
     text: str = Field(description="the text in English")
+
+
+_Reply = TypeVar("_Reply", bound=BaseModel)
 
 
 class Translator(Protocol):
@@ -89,6 +95,15 @@ def text_prompt() -> Prompt:
     return load_prompt("translate_text")
 
 
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, f"the language '{language}'")
+
+
+def reply_as(schema: type[_Reply], reply: Any) -> _Reply:
+    """A client's reply (the schema's model, or a dict from a stand-in) validated as `schema`."""
+    return schema.model_validate(reply.model_dump() if isinstance(reply, BaseModel) else reply)
+
+
 def language_of(p: Probe) -> str | None:
     """The candidate's language when it is not English (None: English, or too short to say): the
     question's, else the whole item's (short choices such as "4Z" or "2 + 4Z" outweigh a short question's
@@ -111,7 +126,7 @@ def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
     if p.answer:
         lines.append(f"Answer: {p.answer.strip()[:400]}")
     return prompt().render(item=fence("\n".join(lines), tag="item"),
-                           language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
+                           language=language_name(language))
 
 
 def segments(text: str, size: int = _SEGMENT_CHARS, budget: int = _SEGMENTS_MAX_CHARS) -> list[str]:
@@ -131,11 +146,11 @@ def translate_segment(translator: Translator, text: str, language: str) -> str:
     """One segment in English; asked again (at another temperature: another call, not the cached reply) when
     the first reply is still in `language`; "" when the second is too. Raises what the client raises."""
     msgs = text_prompt().render(text=fence(text, tag="excerpt"),
-                                language=LANGUAGE_NAMES.get(language, f"the language '{language}'"))
+                                language=language_name(language))
     for temperature in (0.0, 0.4):
         reply = translator.complete_json(msgs, TranslatedText, temperature=temperature,
                                          max_tokens=min(1024, 128 + 3 * len(text)))
-        out = TranslatedText.model_validate(reply.model_dump() if isinstance(reply, BaseModel) else reply).text
+        out = reply_as(TranslatedText, reply).text
         if out.strip() and detect_language(out) != language:
             return out.strip()
     return ""
@@ -148,7 +163,7 @@ def translate_question(translator: Translator, question: str, language: str) -> 
     def one(segment: str) -> str:
         try:
             return translate_segment(translator, segment, language)
-        except (BenchmintError, ValidationError, ValueError, TypeError):
+        except _FAILURES:
             return ""
 
     return " ".join(t for t in map(one, segments(question)) if t)
@@ -162,8 +177,8 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
         # temperature 0: the same item gets the same translation (and a response-cache hit)
         out = translator.complete_json(translate_messages(p, language), TranslatedItem, temperature=0.0,
                                        max_tokens=min(2048, 256 + 2 * n_chars))
-        item = TranslatedItem.model_validate(out.model_dump() if isinstance(out, BaseModel) else out)
-    except (BenchmintError, ValidationError, ValueError, TypeError) as exc:
+        item = reply_as(TranslatedItem, out)
+    except _FAILURES as exc:
         return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
     question = item.question.strip()
     if (len(p.question) > _SEGMENT_FROM or len(question) < _SHORTER_THAN * len(p.question)
