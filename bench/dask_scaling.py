@@ -101,15 +101,14 @@ def run_child(ep: LatencyEndpoint, concurrency: int, workers: int, scheduler: bo
 
 
 def measure(sizes: list[int], delay: float, port: int, serial: bool, scheduler: bool = False, repeat: int = 1) -> None:
-    """Every configuration `repeat` times, in turns (threads, then each size, then again), so that drift in the
-    machine's load falls on all of them; the concurrency-1 build once."""
+    """Every configuration `repeat` times, in turns (the concurrency-1 build, threads, then each size, then again),
+    so that drift in the machine's load falls on all of them; the ideal's non-model time is the median of the
+    concurrency-1 builds (one sample moved it by 4.5 s between sessions)."""
     runs: dict[tuple[int, int], list[dict]] = {}
     with LatencyEndpoint(load_replies(RECORDING), delay, port=port) as ep:
         plan = ([(1, 0)] if serial else []) + [(LIMIT, 0)] + [(LIMIT, w) for w in sizes]
         for rep in range(repeat):
             for concurrency, workers in plan:
-                if concurrency == 1 and rep:
-                    continue
                 r = run_child(ep, concurrency, workers, scheduler)
                 runs.setdefault((concurrency, workers), []).append(r)
                 where = (f"Dask, {workers} workers" + (" (scheduler at an address)" if scheduler else "")
@@ -117,13 +116,14 @@ def measure(sizes: list[int], delay: float, port: int, serial: bool, scheduler: 
                 print(f"  [{rep + 1}/{repeat}] {where}, max_concurrency {concurrency}: {r['wall_s']:.1f} s (endpoint "
                       f"span {r['span_s']:.1f} s, {r['requests']} requests, at most {r['most_in_flight']} at once)",
                       flush=True)
-    serial_row = runs.get((1, 0), [None])[0]
-    non_model = serial_row["wall_s"] - serial_row["model_s"] if serial_row and serial_row["model_s"] else None
+    outside = [r["wall_s"] - r["model_s"] for r in runs.get((1, 0), []) if r["model_s"]]
+    non_model = median(outside) if outside else None
     threads = runs[(LIMIT, 0)]
     thread_other = median([r["wall_s"] - r["span_s"] for r in threads])  # the thread build's time outside the endpoint
     ideal = STEPS * delay / LIMIT + non_model if non_model is not None else None
     print(f"\n{STEPS} steps wanted, {delay:g} s a request, limit {LIMIT}; non-model time at concurrency 1: "
-          + (f"{non_model:.1f} s; ideal at {LIMIT}: {ideal:.1f} s" if ideal else "(not measured: --skip-serial)"))
+          + (f"{non_model:.1f} s (median of {len(outside)}: {', '.join(f'{x:.1f}' for x in outside)}); ideal at "
+             f"{LIMIT}: {ideal:.1f} s" if ideal else "(not measured: --skip-serial)"))
     print(f"{repeat} run(s) a configuration: medians, the range in brackets; wall / threads pairs each run with the "
           "thread build of its turn")
     print("| runner | runs | most in flight | wall s | endpoint span s | start-up vs threads s "
