@@ -83,3 +83,33 @@ def detect_languages(texts: Iterable[str]) -> list[str]:
     total = sum(found.values())
     ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
     return [lang for i, (lang, n) in enumerate(ranked) if i == 0 or n / total >= _MIN_SHARE]
+
+
+# the scripts a language is written in, where they are its own (a Latin-script language has none to look for)
+_LANGUAGE_SCRIPTS = {"zh": {"han"}, "ja": {"han", "kana"}, "ko": {"hangul", "han"}, "ru": {"cyrillic"},
+                     "uk": {"cyrillic"}, **{lang: {script} for script, lang in _SCRIPT_LANGUAGE.items()}}
+_LOGOGRAPHIC = {"han", "kana", "hangul"}  # one character is a word; in an alphabet it takes a run of three
+_ALPHABET_RUN = 3  # Greek letters in formulas (α, θ) come one or two at a time
+
+
+def own_script_words(text: str, language: str) -> list[str]:
+    """The runs of `text` written in `language`'s own script (any Han, kana or Hangul character; three or more
+    letters of an alphabet): in a translation out of `language`, what was left untranslated."""
+    scripts = _LANGUAGE_SCRIPTS.get(language, set())
+    runs, cur = [], []
+    for ch in text + " ":
+        script = _script(ch) if ch.isalpha() else ""
+        if script in scripts:
+            cur.append(ch)
+            continue
+        if cur and (_script(cur[0]) in _LOGOGRAPHIC or len(cur) >= _ALPHABET_RUN):
+            runs.append("".join(cur))
+        cur = []
+    return runs
+
+
+def without_own_script(text: str, language: str) -> str:
+    """`text` with the runs `own_script_words` finds removed, spaces tidied."""
+    for run in sorted(set(own_script_words(text, language)), key=len, reverse=True):
+        text = text.replace(run, " ")
+    return re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -12,10 +12,12 @@ from pydantic import BaseModel
 
 from benchmint.config import ContaminationSettings
 from benchmint.errors import ConfigError, ModelOutputError
+from benchmint.language import own_script_words, without_own_script
 from corpora.reference.corpus import ReferenceCorpus
 from validators.contamination.config import ContaminationConfig
 from validators.contamination.detector import Detector
 from validators.contamination.findings import Probe
+from validators.contamination.text import embed_texts
 from validators.contamination.translate import (
     TranslatedItem,
     TranslatedText,
@@ -110,6 +112,31 @@ def test_chinese_text_is_translated_once_and_its_english_version_is_checked(corp
     assert zh.scores["translation"]["question"] == REF[0][0]
     assert other.status == "clean" and "after translation from zh" in other.reason
     assert to_verdict(zh).passed is False and to_verdict(other).passed is True
+
+
+def test_a_translated_stem_turned_into_a_longer_question_is_embedded_with_its_choices_too(tmp_path, embedder):
+    # a real miss of the development set (MMLU sociology): a stem of 9 words, embedded with its choices in the
+    # index; the translation asks at length (13 words), so alone it would be embedded without them
+    stem = "Technological forms of surveillance have made it easier to:"
+    choices = ["access and exchange 'private' information about consumers",
+               "reduce prison overcrowding by the use of electronic tagging", "monitor employees' activities at work",
+               "all of the above"]
+    item = ReferenceCorpus("soc", "test", ["s4"], [stem], [choices], [choices[3]])
+    asked = "What forms of technology monitoring have made it easier for the following items?"
+    zh = Probe("zh4", "科技监控的形式已使得以下事项更为容易：", "",
+               ["获取和交换消费者的'私人'信息", "通过使用电子标签减少监狱过度拥挤", "监控员工的工作活动", "以上所有"])
+    cfg = ContaminationConfig()
+    assert embed_texts(asked, choices, cfg) == [asked]  # an English candidate: one text, as before
+    assert embed_texts(asked, choices, cfg, translated=True) == [asked, "\n".join([asked, *choices])]
+    assert embed_texts(stem, choices, cfg, translated=True) == ["\n".join([stem, *choices])]
+    reworded = ["obtain and exchange consumers' 'private' information",
+                "reduce prison overcrowding through the use of electronic tags", "monitor employees' work activities",
+                "all of the above"]  # as the model translated them back
+    reply = {"question": asked, "choices": reworded, "answer": ""}
+    (d,) = detector(item, tmp_path, StandInTranslator({"科技监控": reply})).detect([zh], embedder)
+    cosine = d.scores["translation"]["scores"]["semantic"]["cosine"]
+    alone = float((embedder.encode([asked]) @ embedder.encode([stem, "\n".join([stem, *choices])]).T).max())
+    assert d.status in ("contaminated", "review") and cosine >= 0.70 > alone, (d.reason, cosine, alone)
 
 
 def test_the_switch_off_asks_nothing(corpus, tmp_path, embedder):
@@ -235,6 +262,53 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
     assert t.probe is not None and t.probe.question.count("characters in English") == len(parts) - 1
     stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
     assert translate_one(stand_in, ZH, "zh").probe.question == REF[0][0] and len(stand_in.calls) == 1
+
+
+def test_words_left_in_their_own_script_are_found_and_asked_again_and_a_chinese_question_kept_short_is_too():
+    assert own_script_words("What does '女权主义立场' mean?", "zh") == ["女权主义立场"]
+    assert own_script_words("gender社会化 occurs", "zh") == ["社会化"]
+    assert own_script_words("cos θ + αβ = Ψ in Ελλάδα", "el") == ["Ελλάδα"]  # formula letters are not words
+    assert own_script_words("Ethnic identity refers to:", "zh") == [] and own_script_words("le chat", "fr") == []
+    assert without_own_script("What does '女权主义立场' mean?", "zh") == "What does ' ' mean?"
+
+    term = Probe("t", "'女权主义立场'这个术语是什么含义呢：", "", [])
+
+    class KeepsTerm(SegmentTranslator):  # the item's translation keeps the quoted term; the text prompt does not
+        def complete_json(self, messages, schema, **overrides):
+            if schema is TranslatedItem:
+                self.calls.append(messages)
+                return schema(question="What does the term '女权主义立场' mean?")
+            return super().complete_json(messages, schema, **overrides)
+
+    t = translate_one(model := KeepsTerm({}), term, "zh")
+    assert t.probe is not None and t.probe.question == f"[{len(term.question)} characters in English]"
+    assert len(model.calls) == 2
+
+    class KeepsItTwice(KeepsTerm):  # every reply keeps it: the English version goes on without it
+        def complete_json(self, messages, schema, **overrides):
+            if schema is TranslatedText:
+                self.calls.append(messages)
+                return schema(text="What does the term '女权主义立场' mean?")
+            return super().complete_json(messages, schema, **overrides)
+
+    t = translate_one(model := KeepsItTwice({}), term, "zh")
+    assert t.probe is not None and t.probe.question == "What does the term ' ' mean?"
+    assert len(model.calls) == 3  # the item, the segment, the segment again at another temperature
+
+    # English runs longer than Chinese: a translation about as long as a Chinese question lost part of it
+    statements = Probe("s", "声明1 | 环同构是一对一的当且仅当核是 {0}。声明2 | Q是R中的理想。", "", [])
+    lost = "Which of the following statements is correct?"
+    assert 0.6 * len(statements.question) < len(lost) < 1.3 * len(statements.question)
+
+    class SumsUp(SegmentTranslator):
+        def complete_json(self, messages, schema, **overrides):
+            if schema is TranslatedItem:
+                self.calls.append(messages)
+                return schema(question=lost)
+            return super().complete_json(messages, schema, **overrides)
+
+    t = translate_one(SumsUp({}), statements, "zh")
+    assert t.probe is not None and "characters in English" in t.probe.question
 
 
 def test_the_switch_is_a_config_key_recorded_in_the_manifest_thresholds(corpus):

@@ -8,11 +8,12 @@ either version is. English text, and text too short to name a language, costs no
 A translation that fails (an unreachable model, a reply that is not the schema's) leaves the candidate
 unchecked after translation: not published, never a silent pass (as with the judge).
 
-A small model given a long item (a passage, then the question) writes the question alone, and given a
-list of statements it may copy them back untranslated; so a question over `_SEGMENT_FROM` characters, one
-whose translation came back in its own language or much shorter than it (English runs longer than CJK text
-and about as long as other languages), is translated again a passage at a time (`segments`), each segment
-retried once when it comes back untranslated.
+A small model given a long item (a passage, then the question) writes the question alone, given a
+list of statements it may copy them back untranslated or sum them up in one question, and it leaves quoted
+terms in their own script; so a question over `_SEGMENT_FROM` characters, one whose translation still holds
+words of its language's script, or came back shorter than `shorter_than` of it, is translated again a
+passage at a time (`segments`), each segment retried once when it comes back untranslated. Words still in
+the language's own script are then left out of the English version: MiniLM reads them as noise.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from benchmint.errors import BenchmintError
 from benchmint.fence import fence
-from benchmint.language import STOP_WORDS, detect_language
+from benchmint.language import STOP_WORDS, detect_language, own_script_words, without_own_script
 from benchmint.prompts import Prompt, load_prompt
 from benchmint.records import LETTERS
 from validators.contamination.findings import Detection, Probe, reason_of
@@ -41,7 +42,10 @@ _STOP = {k: frozenset(v.split()) for k, v in STOP_WORDS.items()}
 _MAX_CHARS = 6000  # a longer item is cut: its translation must fit a small model's context
 
 _SEGMENT_FROM = 200  # a longer question is translated again segment by segment
-_SHORTER_THAN = 0.6  # a question's translation shorter than this share of it (in characters) lost part of it
+# a question's translation shorter than this share of it (in characters) lost part of it: English runs about as
+# long as other alphabetic languages, and 2.5x a Chinese text (the median on the development sample's items)
+_SHORTER_THAN = {"zh": 1.3}
+_SHORTER_THAN_ALPHABETIC = 0.6
 _SEGMENT_CHARS = 240  # a segment: whole sentences (or lines) up to this size
 _SEGMENTS_MAX_CHARS = 1500  # the segments translated; MiniLM reads the first ~256 word pieces of a text anyway
 _SENTENCE = re.compile(r"(?<=[。！？；!?;])|(?<=[.] )|\n")
@@ -129,6 +133,16 @@ def translate_messages(p: Probe, language: str) -> list[dict[str, str]]:
                            language=language_name(language))
 
 
+def shorter_than(language: str) -> float:
+    return _SHORTER_THAN.get(language, _SHORTER_THAN_ALPHABETIC)
+
+
+def untranslated(text: str, language: str) -> bool:
+    """Whether a translation out of `language` still holds some of it: words in its script, or for a Latin-script
+    language, text that reads as that language."""
+    return bool(own_script_words(text, language)) or detect_language(text) == language
+
+
 def segments(text: str, size: int = _SEGMENT_CHARS, budget: int = _SEGMENTS_MAX_CHARS) -> list[str]:
     """`text` cut into segments of whole sentences up to `size` characters (a longer sentence is cut at `size`),
     the first `budget` characters of it."""
@@ -144,16 +158,21 @@ def segments(text: str, size: int = _SEGMENT_CHARS, budget: int = _SEGMENTS_MAX_
 
 def translate_segment(translator: Translator, text: str, language: str) -> str:
     """One segment in English; asked again (at another temperature: another call, not the cached reply) when
-    the first reply is still in `language`; "" when the second is too. Raises what the client raises."""
+    the first reply still holds some of `language`; then the reply with less of it, without its words in the
+    language's script; "" when it reads as `language` still. Raises what the client raises."""
     msgs = text_prompt().render(text=fence(text, tag="excerpt"),
                                 language=language_name(language))
+    replies = []
     for temperature in (0.0, 0.4):
         reply = translator.complete_json(msgs, TranslatedText, temperature=temperature,
                                          max_tokens=min(1024, 128 + 3 * len(text)))
-        out = reply_as(TranslatedText, reply).text
-        if out.strip() and detect_language(out) != language:
-            return out.strip()
-    return ""
+        out = reply_as(TranslatedText, reply).text.strip()
+        if out and not untranslated(out, language):
+            return out
+        replies.append(out)
+    best = min(replies, key=lambda r: sum(map(len, own_script_words(r, language))))
+    best = without_own_script(best, language)
+    return best if best and detect_language(best) != language and re.search(r"[^\W\d_]", best) else ""
 
 
 def translate_question(translator: Translator, question: str, language: str) -> str:
@@ -181,9 +200,10 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
     except _FAILURES as exc:
         return Translation(language, error=f"{type(exc).__name__}: {str(exc)[:200]}")
     question = item.question.strip()
-    if (len(p.question) > _SEGMENT_FROM or len(question) < _SHORTER_THAN * len(p.question)
-            or detect_language(question) == language):
+    if (len(p.question) > _SEGMENT_FROM or len(question) < shorter_than(language) * len(p.question)
+            or untranslated(question, language)):
         question = translate_question(translator, p.question, language) or question
+    question = without_own_script(question, language)
     if not question:
         return Translation(language, error="the translation has no question")
     if len(item.choices) != len(p.choices):  # a reply that lost a choice: keep the question, not its choices
@@ -191,9 +211,9 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
     choices, answer = unlabelled(item.choices, item.answer)
     # a small model may copy the choices back untranslated ("六" for "6"): compared with the benchmark's
     # English they would read as another answer, so they are left out (missing evidence never clears a pair)
-    if choices and detect_language("\n".join(choices)) == language:
+    if any(untranslated(c, language) for c in choices):
         choices = []
-    if answer and detect_language(answer) == language:
+    if answer and untranslated(answer, language):
         answer = ""
     return Translation(language, Probe(p.id, question, answer, choices))
 
