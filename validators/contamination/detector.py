@@ -22,7 +22,7 @@ from validators.contamination.judge import JudgeAnswer, judge_messages
 from validators.contamination.looks import PairLooks
 from validators.contamination.ngrams import ngram_matches
 from validators.contamination.second_look import Side
-from validators.contamination.text import Views, embed_text, make_views
+from validators.contamination.text import Views, embed_texts, make_views
 from validators.contamination.translate import detect_translated
 
 
@@ -156,7 +156,9 @@ class Detector:
         # embed (the question alone) and search
         todo = [i for i in range(n) if flagged[i] is None]
         t = time.monotonic()
-        vecs = embedder.encode([embed_text(probes[i].question, probes[i].choices, cfg) for i in todo])
+        texts = {i: embed_texts(probes[i].question, probes[i].choices, cfg, translated) for i in todo}
+        searched = [i for i in todo for _ in texts[i]]  # each text's candidate: a neighbour keeps the closest
+        vecs = embedder.encode([x for i in todo for x in texts[i]])
         self._tick("embed", t, len(todo))
         t = time.monotonic()
         neighbours: list[dict[tuple[int, int], float]] = [{} for _ in range(n)]
@@ -165,7 +167,7 @@ class Detector:
                 k = min(cfg.top_k, ix.faiss.ntotal)
                 sims, rows = ix.faiss.search(vecs, k)
                 items = ix.a["vec_item"]
-                for r, i in enumerate(todo):
+                for r, i in enumerate(searched):
                     for s, row in zip(sims[r], rows[r], strict=True):
                         if row < 0:
                             continue

@@ -85,6 +85,17 @@ def embed_text(question: str, choices: Sequence[str], config: ContaminationConfi
     return q
 
 
+def embed_texts(question: str, choices: Sequence[str], config: ContaminationConfig,
+                translated: bool = False) -> list[str]:
+    """What is embedded of a candidate (embed_text); a machine translation's question embedded alone is embedded
+    with its choices as well, since a translation rewrites a short stem ("X believed that:") as a longer question
+    ("What did X believe?")."""
+    text = embed_text(question, choices, config)
+    if translated and choices and len(text) == len(strip_label(question) or question):
+        return [text, "\n".join([text, *choices])]
+    return [text]
+
+
 def make_views(question: str, choices: Sequence[str] = (), answer: str = "") -> Views:
     ch = [t for t in (tokens(c) for c in choices) if t]
     return Views(q=tokens(question), choices=ch, answer=tokens(answer or ""))
