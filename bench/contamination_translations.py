@@ -13,7 +13,7 @@ three subjects is checked against each subject in turn, with no judge:
   and (docs) against all corpora together: the false-positive rate as in bench/contamination.py;
   English text is never sent to the model (the calls are counted to show it).
 
-    .venv/bin/python bench/contamination_translations.py [--sample 100] [--seed 0]
+    .venv/bin/python bench/contamination_translations.py [--sample 100] [--seed 0] [--held-out-from 0]
         [--model local:qwen2.5-coder-1.5b] [--slots 4] [--dump FILE]
 
 The model is served by benchmint's ModelPool (one llama.cpp server with --slots parallel slots,
@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="local:qwen2.5-coder-1.5b", help="translator (local:NAME or URL#model)")
     ap.add_argument("--slots", type=int, default=4, help="parallel slots of a local model's llama.cpp server")
+    ap.add_argument("--held-out-from", type=int, metavar="SEED",
+                    help="sample only items that seed SEED's sample (of the same size) did not take")
     ap.add_argument("--dump", help="write every Chinese item's detection to this jsonl")
     args = ap.parse_args()
     data = Path(args.data)
@@ -70,13 +72,17 @@ def main() -> None:
     emb.encode(["warm up"])
     subjects = {s: load_subject(s, data) for s in SUBJECTS}
     pool_zh = [(s, i, p) for s, c in subjects.items() for i, p in translations(c, s, data)]
+    if args.held_out_from is not None:  # items another seed's sample did not take: a check on unseen items
+        seen = {(s, i) for s, i, _ in random.Random(args.held_out_from).sample(pool_zh, args.sample)}
+        pool_zh = [t for t in pool_zh if (t[0], t[1]) not in seen]
     rng = random.Random(args.seed)
     sample = sorted(rng.sample(pool_zh, args.sample) if 0 < args.sample < len(pool_zh) else pool_zh,
                     key=lambda t: (SUBJECTS.index(t[0]), t[1]))
     probes = [p for _, _, p in sample]
     docs, docs_src = docs_questions()
     print(f"config: {json.dumps(cfg.manifest())}")
-    print(f"sample: {len(sample)} of {len(pool_zh)} Chinese items (seed {args.seed}): "
+    print(f"sample: {len(sample)} of {len(pool_zh)} Chinese items (seed {args.seed}"
+          + (f", none of seed {args.held_out_from}'s" if args.held_out_from is not None else "") + "): "
           f"{dict(Counter(s for s, _, _ in sample))}")
 
     with _translator(args, cache) as (client, usage):
