@@ -279,6 +279,8 @@ def write_calibration(res: Results, command: str) -> None:
            "stages": [{"name": r["name"], "precision": r["precision"], "recall": r["recall"]}
                       for r in stage_table(res)],
            "sets": sets}
+    if CALIBRATION.is_file():  # sets another bench measured (their own command) stay
+        doc["sets"] += [x for x in json.loads(CALIBRATION.read_text(encoding="utf-8"))["sets"] if x.get("command")]
     CALIBRATION.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nwrote {CALIBRATION.relative_to(ROOT)}")
 

@@ -14,6 +14,7 @@ three subjects is checked against each subject in turn, with no judge:
   English text is never sent to the model (the calls are counted to show it).
 
     .venv/bin/python bench/contamination_translations.py [--sample 100] [--seed 0] [--held-out-from 0]
+        [--write-calibration]
         [--model local:qwen2.5-coder-1.5b] [--slots 4] [--dump FILE]
 
 The model is served by benchmint's ModelPool (one llama.cpp server with --slots parallel slots,
@@ -45,6 +46,7 @@ from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.stats import Estimate, mean_with_ci  # noqa: E402
 from corpora.reference.builtin import default_corpora  # noqa: E402
+from validators.contamination.calibration import CALIBRATION_FILE, Calibration  # noqa: E402
 from validators.contamination.config import ContaminationConfig  # noqa: E402
 from validators.contamination.detector import Detector  # noqa: E402
 from validators.contamination.findings import Detection  # noqa: E402
@@ -59,6 +61,8 @@ def main() -> None:
     ap.add_argument("--slots", type=int, default=4, help="parallel slots of a local model's llama.cpp server")
     ap.add_argument("--held-out-from", type=int, metavar="SEED",
                     help="sample only items that seed SEED's sample (of the same size) did not take")
+    ap.add_argument("--write-calibration", action="store_true",
+                    help="add the recall and the Chinese false positives to the shipped calibration (the card's)")
     ap.add_argument("--dump", help="write every Chinese item's detection to this jsonl")
     args = ap.parse_args()
     data = Path(args.data)
@@ -138,6 +142,27 @@ def main() -> None:
     print(f"  docs questions vs all corpora         {_fmt(mean_with_ci([float(x) for x in fp_all]))}  goal <= 0.01")
     print(f"  docs questions from {docs_src}; English items sent to the model: {en_calls} "
           "(English read as another language: 2 of the 1,046 English dev items and docs questions, as Portuguese)")
+    if args.write_calibration:
+        write_calibration(args, len(pool_zh), recall_on, fp_zh)
+
+
+def write_calibration(args: argparse.Namespace, pool: int, recall: list[bool], fp: list[bool]) -> None:
+    """This run's two figures as sets of the shipped calibration (with this command), replacing a set of the
+    same name: the card of every release built after carries them."""
+    held = f", none of seed {args.held_out_from}'s sample" if args.held_out_from is not None else ""
+    name = f"Chinese translations ({len(recall)} of {pool}, seed {args.seed}{held}; translator {args.model}, no judge)"
+    command = ("PYTHONPATH=$PWD .venv/bin/python -u bench/contamination_translations.py "
+               f"--sample {args.sample} --seed {args.seed} --model {args.model} --slots {args.slots}"
+               + (f" --held-out-from {args.held_out_from}" if args.held_out_from is not None else "")
+               + " --write-calibration")
+    doc = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    new = [{"name": name, "n": len(recall), "caught": round(sum(recall) / len(recall), 4), "command": command},
+           {"name": f"{name}: against the other subjects", "n": len(fp), "not_published": round(sum(fp) / len(fp), 4),
+            "command": command}]
+    doc["sets"] = [x for x in doc["sets"] if x["name"] not in {n["name"] for n in new}] + new
+    Calibration.model_validate(doc)  # the shape the card reads, checked before writing
+    CALIBRATION_FILE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote its figures to {CALIBRATION_FILE.relative_to(ROOT)}")
 
 
 def _how(d: Detection) -> str:

@@ -83,6 +83,10 @@ def _calibration(cal: dict[str, Any] | None) -> list[str]:
             caught = f"{s['caught']:.4f}" if s.get("caught") is not None else ""
             negative = f"{s['not_published']:.4f}" if s.get("not_published") is not None else ""
             lines.append(f"| {_cell(s.get('name'))} | {s.get('n', 0)} | {caught} | {negative} |")
+        own = [s for s in sets if s.get("command")]
+        if own:
+            lines += ["", "Measured by another command: " + "; ".join(
+                f"{inline(s.get('name'))}: `{inline(s['command'])}`" for s in own) + "."]
     return lines
 
 

@@ -228,6 +228,22 @@ def test_the_card_states_validity_with_the_manifests_figures():
         section[section.index("### Per round"):]
 
 
+def test_a_calibration_set_measured_by_another_command_names_it_on_the_card():
+    from validators.contamination.calibration import Calibration
+
+    m = _validity_manifest()
+    cal = m["contamination"]["calibration"]
+    cal["sets"].append({"name": "Chinese translations (100; translator local:qwen2.5-coder-1.5b)", "n": 100,
+                        "caught": 0.92, "command": "bench/contamination_translations.py --sample 100"})
+    Calibration.model_validate(cal)  # the record accepts it
+    card = dataset_card(m, _rows(), ["mcq", "open"])
+    assert card_problems(card) == []
+    assert "| Chinese translations (100; translator local:qwen2.5-coder-1.5b) | 100 | 0.9200 |  |" in card
+    assert ("Measured by another command: Chinese translations (100; translator local:qwen2.5-coder-1.5b): "
+            "`bench/contamination_translations.py --sample 100`.") in card
+    assert "Measured by another command" not in dataset_card(_validity_manifest(), _rows(), ["mcq", "open"])
+
+
 def test_a_judge_a_tagging_closed_book_check_and_a_missing_calibration_are_said_so():
     m = _validity_manifest()
     m["contamination"].update(judge="local:qwen2.5-coder-1.5b", calibration=None)

@@ -41,6 +41,9 @@ class SetFigure(Record):
     """A set of contaminated items: the share not published (recall on the set)."""
     not_published: float | None = None
     """A set of distinct items (negatives): the share not published all the same (false positives)."""
+    command: str = ""
+    """The command that measured this set when it is not the calibration's own (the translations need a translator
+    model: bench/contamination_translations.py); "" when it is."""
 
     @model_validator(mode="after")
     def _one_figure(self) -> SetFigure:
