@@ -197,11 +197,20 @@ LONG = Probe("long", PASSAGE, "平等", ["平等", "财富", "战争", "宗教"]
 
 class SegmentTranslator(StandInTranslator):
     """Stands in for a small model: given the whole long item it writes the question alone (a summary); a
-    segment it translates in full, except that it first copies back the one holding 根据 untranslated."""
+    segment it translates in full, except that it first copies back the one holding 根据 untranslated.
+    `item` / `text`: what it replies instead for the item / for every segment."""
+
+    def __init__(self, item: str | None = None, text: str | None = None):
+        super().__init__({})
+        self.item, self.text = item, text
 
     def complete_json(self, messages, schema, **overrides):
         self.calls.append(messages)
         text = messages[-1]["content"]
+        if schema is TranslatedItem and self.item is not None:
+            return schema(question=self.item)
+        if schema is TranslatedText and self.text is not None:
+            return schema(text=self.text)
         if schema is TranslatedItem:
             return schema(question="What is the author's main point?", choices=["equality", "wealth", "war",
                                                                                 "religion"], answer="equality")
@@ -219,21 +228,13 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
     assert segments("陈述1 | 所有可解群都是质数幂次序。陈述2 | 所有质数幂次序的群都是可解的。", 24) == [
         "陈述1 | 所有可解群都是质数幂次序。", "陈述2 | 所有质数幂次序的群都是可解的。"]
     assert len("".join(segments("长" * 5000))) == 1500  # only the first 1,500 characters
-    t = translate_one(model := SegmentTranslator({}), LONG, "zh")
+    t = translate_one(model := SegmentTranslator(), LONG, "zh")
     assert t.probe is not None and t.probe.question.count("characters in English") == len(parts)
     assert "main point" not in t.probe.question and t.probe.choices == ["equality", "wealth", "war", "religion"]
     assert len(model.calls) == 1 + len(parts) + 1  # the item, each segment, the untranslated one again
     # a short question that came back in Chinese is asked again as text; one that came back in English is not
     short = Probe("s", "陈述1 | 所有可解群都是质数幂次序。陈述2 | 所有质数幂次序的群都是可解的。", "", [])
-
-    class Copies(SegmentTranslator):
-        def complete_json(self, messages, schema, **overrides):
-            if schema is TranslatedItem:
-                self.calls.append(messages)
-                return schema(question=short.question)
-            return super().complete_json(messages, schema, **overrides)
-
-    t = translate_one(Copies({}), short, "zh")
+    t = translate_one(SegmentTranslator(item=short.question), short, "zh")
     assert t.probe is not None and t.probe.question == f"[{len(short.question) + 1} characters in English]"
 
     # a question whose translation is much shorter than it (a summary of a quotation) is asked again as text
@@ -241,15 +242,8 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
                         "和世界上的任何其他种族一样。”——马库斯·加维，1920年。"
                         "以上段落在美国历史上的哪场辩论中表达了一个立场？", "", [])
     assert len("This question targets the following information.") < 0.6 * len(quoted.question) < 200
-
-    class Summarizes(SegmentTranslator):
-        def complete_json(self, messages, schema, **overrides):
-            if schema is TranslatedItem:
-                self.calls.append(messages)
-                return schema(question="This question targets the following information.")
-            return super().complete_json(messages, schema, **overrides)
-
-    t = translate_one(Summarizes({}), quoted, "zh")
+    t = translate_one(SegmentTranslator(item="This question targets the following information."), quoted,
+                      "zh")
     assert t.probe is not None and "characters in English" in t.probe.question
 
     class FailsOne(SegmentTranslator):  # the segment holding 根据 fails outright, twice over
@@ -258,7 +252,7 @@ def test_a_long_question_is_translated_a_segment_at_a_time_and_an_untranslated_s
                 raise ModelOutputError("returned invalid TranslatedText JSON twice")
             return super().complete_json(messages, schema, **overrides)
 
-    t = translate_one(FailsOne({}), LONG, "zh")  # the other segments are kept, the failed one left out
+    t = translate_one(FailsOne(), LONG, "zh")  # the other segments are kept, the failed one left out
     assert t.probe is not None and t.probe.question.count("characters in English") == len(parts) - 1
     stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
     assert translate_one(stand_in, ZH, "zh").probe.question == REF[0][0] and len(stand_in.calls) == 1
@@ -272,26 +266,12 @@ def test_words_left_in_their_own_script_are_found_and_asked_again_and_a_chinese_
     assert without_own_script("What does '女权主义立场' mean?", "zh") == "What does ' ' mean?"
 
     term = Probe("t", "'女权主义立场'这个术语是什么含义呢：", "", [])
-
-    class KeepsTerm(SegmentTranslator):  # the item's translation keeps the quoted term; the text prompt does not
-        def complete_json(self, messages, schema, **overrides):
-            if schema is TranslatedItem:
-                self.calls.append(messages)
-                return schema(question="What does the term '女权主义立场' mean?")
-            return super().complete_json(messages, schema, **overrides)
-
-    t = translate_one(model := KeepsTerm({}), term, "zh")
+    kept = "What does the term '女权主义立场' mean?"  # the item's translation keeps the quoted term
+    t = translate_one(model := SegmentTranslator(item=kept), term, "zh")  # the text prompt translates it
     assert t.probe is not None and t.probe.question == f"[{len(term.question)} characters in English]"
     assert len(model.calls) == 2
-
-    class KeepsItTwice(KeepsTerm):  # every reply keeps it: the English version goes on without it
-        def complete_json(self, messages, schema, **overrides):
-            if schema is TranslatedText:
-                self.calls.append(messages)
-                return schema(text="What does the term '女权主义立场' mean?")
-            return super().complete_json(messages, schema, **overrides)
-
-    t = translate_one(model := KeepsItTwice({}), term, "zh")
+    # every reply keeps it: the English version goes on without it
+    t = translate_one(model := SegmentTranslator(item=kept, text=kept), term, "zh")
     assert t.probe is not None and t.probe.question == "What does the term ' ' mean?"
     assert len(model.calls) == 3  # the item, the segment, the segment again at another temperature
 
@@ -299,15 +279,7 @@ def test_words_left_in_their_own_script_are_found_and_asked_again_and_a_chinese_
     statements = Probe("s", "声明1 | 环同构是一对一的当且仅当核是 {0}。声明2 | Q是R中的理想。", "", [])
     lost = "Which of the following statements is correct?"
     assert 0.6 * len(statements.question) < len(lost) < 1.3 * len(statements.question)
-
-    class SumsUp(SegmentTranslator):
-        def complete_json(self, messages, schema, **overrides):
-            if schema is TranslatedItem:
-                self.calls.append(messages)
-                return schema(question=lost)
-            return super().complete_json(messages, schema, **overrides)
-
-    t = translate_one(SumsUp({}), statements, "zh")
+    t = translate_one(SegmentTranslator(item=lost), statements, "zh")
     assert t.probe is not None and "characters in English" in t.probe.question
 
 
