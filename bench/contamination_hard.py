@@ -12,6 +12,7 @@ subject, the subject's items as the reference:
 "Not published" = contaminated or held for review (no judge).
 
     .venv/bin/python bench/contamination_hard.py [--tune] [--write-calibration] [--dump FILE]
+        [--judge local:qwen2.5-coder-1.5b] [--slots 4]
 
 `--tune` searches the second look's thresholds on all three subjects (the goal: hard negatives
 not published <= 1% with paraphrase recall >= 0.95 and light edits >= 0.99; among the settings
@@ -23,11 +24,13 @@ leave-one-out indexes under <cache>/bench/hardneg (the first run embeds the set,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,6 +295,9 @@ def main() -> None:
                     help="search the second look's thresholds (and leave one subject out)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the run without the second look")
     ap.add_argument("--write-calibration", action="store_true", help=f"write {CALIBRATION.relative_to(ROOT)}")
+    ap.add_argument("--judge", help="then again with this contamination judge on the review band (local:NAME or "
+                                    "URL#model)")
+    ap.add_argument("--slots", type=int, default=4, help="parallel slots of a local judge's llama.cpp server")
     ap.add_argument("--dump", help="write every hard negative's and paraphrase's detection to this jsonl")
     args = ap.parse_args()
     data = Path(args.data)
@@ -332,6 +338,30 @@ def main() -> None:
                                             d.finding.item_id if d.finding else None, "scores": d.scores}) + "\n")
     if args.write_calibration:
         write_calibration(res, ".venv/bin/python bench/contamination_hard.py --write-calibration")
+    if args.judge:
+        with judge_client(args.judge, args.slots) as judge:
+            for d in dets:
+                d.judge = judge
+            judged = run(subjects, emb, cfg)
+            calls = sum(d.counts["judge"] for d in dets)
+        rates_j = report(f"with the second look and the judge {args.judge} on the review band ({calls} pairs)",
+                         judged)
+        print(f"  goal (hard negatives <= 0.01, paraphrases >= 0.95, light edits >= 0.99) with the judge: "
+              f"{'met' if meets(rates_j) else 'NOT met'}; change from no judge: " + ", ".join(
+                  f"{SET_NAMES[k]} {rates_j[k][1] - rates[k][1]:+.4f}" for k in rates))
+
+
+@contextlib.contextmanager
+def judge_client(model: str, slots: int) -> Iterator[Any]:
+    """The contamination judge's client, as a build makes it (temperature 0, a short reply), served for the run
+    (a local model: its own llama.cpp server with `slots` parallel slots)."""
+    from benchmint.modelspec import parse_model_ref
+    from benchmint.pool import ModelPool
+
+    spec = parse_model_ref(model).model_copy(update={"temperature": 0.0, "max_tokens": 48,
+                                                     "max_concurrency": slots, "n_ctx": 4096})
+    with ModelPool({"contamination_judge": spec}, cache_root()) as pool:
+        yield pool["contamination_judge"]
 
 
 if __name__ == "__main__":
