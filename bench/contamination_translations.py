@@ -89,7 +89,7 @@ def main() -> None:
           + (f", none of seed {args.held_out_from}'s" if args.held_out_from is not None else "") + "): "
           f"{dict(Counter(s for s, _, _ in sample))}")
 
-    with _translator(args, cache) as (client, usage):
+    with translator_client(args, cache) as (client, usage):
         recall_on, recall_off, fp_zh, fp_en, fp_docs = [], [], [], [], []
         stages: Counter = Counter()
         en_calls = 0
@@ -179,7 +179,7 @@ def _fmt(e: Estimate) -> str:
 
 
 @contextlib.contextmanager
-def _translator(args: argparse.Namespace, cache: Path) -> Iterator[tuple[Any, Callable[[], dict[str, float]]]]:
+def translator_client(args: argparse.Namespace, cache: Path) -> Iterator[tuple[Any, Callable[[], dict[str, float]]]]:
     """The translator's client, served for the run (a local model: its own llama.cpp server with
     --slots slots), and a function returning its usage so far."""
     from benchmint.modelspec import parse_model_ref

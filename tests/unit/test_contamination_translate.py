@@ -139,6 +139,20 @@ def test_a_translated_stem_turned_into_a_longer_question_is_embedded_with_its_ch
     assert d.status in ("contaminated", "review") and cosine >= 0.70 > alone, (d.reason, cosine, alone)
 
 
+def test_translated_candidates_have_their_own_review_line(tmp_path, embedder):
+    stem = "Technological forms of surveillance have made it easier to:"
+    item = ReferenceCorpus("soc", "test", ["s4"], [stem], [[]], [""])
+    asked = "What forms of technology monitoring have made it easier for the following items?"  # cosine 0.56
+    zh = Probe("zh4", "科技监控的形式已使得以下事项更为容易：", "", [])
+    english = Probe("en4", asked, "", [])
+    translator = StandInTranslator({"科技监控": {"question": asked, "choices": [], "answer": ""}})
+    shipped = detector(item, tmp_path, translator).detect([zh, english], embedder)
+    assert [d.status for d in shipped] == ["clean", "clean"]
+    lower = detector(item, tmp_path, translator, translated_review_threshold=0.5).detect([zh, english], embedder)
+    assert [d.status for d in lower] == ["review", "clean"]  # the English candidate keeps the 0.70 line
+    assert "after translation from zh" in lower[0].reason
+
+
 def test_the_switch_off_asks_nothing(corpus, tmp_path, embedder):
     stand_in = StandInTranslator({"太阳系": ZH_ENGLISH})
     (d,) = detector(corpus, tmp_path, stand_in, translate=False).detect([ZH], embedder)

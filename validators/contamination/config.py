@@ -44,6 +44,9 @@ class ContaminationConfig(Record):
     semantic_threshold: float = Field(default=0.80, gt=0, le=1, description="cosine that flags")
     review_threshold: float = Field(default=0.70, gt=0, le=1,
                                     description="cosine from which the judge (or review) decides")
+    translated_review_threshold: float = Field(
+        default=0.70, gt=0, le=1, description="cosine from which a machine translation of a non-English candidate "
+                                              "goes to the judge (or review): a translation rewords")
     short_question_tokens: int = Field(
         default=10, ge=1, description="shorter multiple-choice questions are embedded with their choices")
     top_k: int = Field(default=8, ge=1, description="faiss neighbours per candidate and corpus")

@@ -205,6 +205,7 @@ class Detector:
 
         # semantic
         t = time.monotonic()
+        review_line = cfg.translated_review_threshold if translated else cfg.review_threshold
         for i in todo:
             if not neighbours[i]:
                 continue
@@ -216,7 +217,7 @@ class Detector:
                 middle.pop(i, None)
                 continue
             # pairs the second look calls distinct neither flag nor join the middle band
-            ranked = [r for r in ranked if r[0] < cfg.review_threshold or not distinct(i, r[1], r[2])]
+            ranked = [r for r in ranked if r[0] < review_line or not distinct(i, r[1], r[2])]
             if not ranked:
                 continue
             s, ci, item = ranked[0]
@@ -227,7 +228,7 @@ class Detector:
                 middle.pop(i, None)
                 continue
             for s2, ci2, item2 in ranked:
-                if s2 < cfg.review_threshold:
+                if s2 < review_line:
                     break
                 prev = middle.setdefault(i, {}).get((ci2, item2))
                 if prev is None or s2 > prev[0]:
