@@ -156,6 +156,9 @@ def round_text(r: dict[str, Any]) -> str:
         shapes = "; shapes " + ", ".join(f"`{inline(k)}`" for k in r["kinds"]) if r.get("kinds") else ""
         head = f"Round {n} (adaptive, aimed at the targets' failures{shapes})"
     text = f"{head}: {r.get('generated', 0)} candidates written, {r.get('accepted', 0)} accepted"
+    if (r.get("passes") or 1) > 1:  # it went over its chunks again to measure enough questions
+        again = ", ".join(f"`{inline(k)}`" for k in r.get("again_kinds") or [])
+        text += f" in {r['passes']} passes over its chunks" + (f" (again in {again})" if again else "")
     rate = r.get("mean_target_pass_rate")
     if rate is None:
         return text + "; no question was measured by the targets."

@@ -184,7 +184,10 @@ def _validity_manifest() -> dict:
                                "too_hard": 3, "too_easy": 2, "bad_gold": 1, "not_measured": 0,
                                "pass_rate": pass_rates, "discrimination": discrimination}}
     rounds = [{"round": 0, "generated": 10, "accepted": 4, "mean_target_pass_rate": 0.5833, "measured": 12,
-               "pass_rate_ci": [0.41, 0.75]}]
+               "pass_rate_ci": [0.41, 0.75]},
+              {"round": 1, "generated": 29, "accepted": 9, "mean_target_pass_rate": 0.319, "measured": 12,
+               "pass_rate_ci": [0.10, 0.63], "kinds": ["open", "numeric"], "passes": 2,
+               "again_kinds": ["numeric", "open"]}]
     return _manifest(contamination=contamination, validity=validity, rounds=rounds)
 
 
@@ -226,6 +229,10 @@ def test_the_card_states_validity_with_the_manifests_figures():
     # the rounds sit in the section, with their intervals
     assert "mean target pass rate 0.58, 95% interval [0.41, 0.75], over 12 measured questions." in \
         section[section.index("### Per round"):]
+    # a round that went over its chunks again says so, with the shapes of its last pass
+    assert ("29 candidates written, 9 accepted in 2 passes over its chunks (again in `numeric`, `open`); mean "
+            "target pass rate 0.32") in section
+    assert "Round 0 (first pass): 10 candidates written, 4 accepted; mean" in section
 
 
 def test_a_calibration_set_measured_by_another_command_names_it_on_the_card():
