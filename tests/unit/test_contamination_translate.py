@@ -55,7 +55,8 @@ class StandInTranslator:
     def complete_json(self, messages: list[dict[str, str]], schema: type[BaseModel], **overrides: Any) -> Any:
         self.calls.append(messages)
         text = messages[-1]["content"]
-        reply = next(r for key, r in self.replies.items() if key in text)
+        reply = next((r for key, r in self.replies.items() if key in text),
+                     ModelOutputError("the stand-in has no reply for this text"))
         if isinstance(reply, Exception):
             raise reply
         if schema is TranslatedText:  # the question asked again as text: the same words
@@ -195,8 +196,13 @@ def test_the_letters_a_model_copies_from_the_prompt_are_taken_off_the_choices_an
     # choices and an answer copied back untranslated say nothing against the English item: left out
     copied = {"question": REF[0][0], "choices": [f"{'ABCD'[j]}. {c}" for j, c in enumerate(ZH.choices)],
               "answer": "B. 土星"}
-    t = translate_one(StandInTranslator({"太阳系": copied}), ZH, "zh")
+    t = translate_one(model := StandInTranslator({"太阳系": copied}), ZH, "zh")
     assert t.probe is not None and t.probe.choices == [] and t.probe.answer == "" and t.probe.question == REF[0][0]
+    assert "A. 木星\nB. 土星" in model.calls[-1][-1]["content"]  # they were asked again as text, and failed
+    # asked again as text, they come back in English, one labelled line each; the answer is the same choice's
+    lines = {"question": "A. Jupiter\nB. Saturn\nC. Uranus\nD. Neptune"}
+    t = translate_one(StandInTranslator({"太阳系": copied, "A. 木星": lines}), ZH, "zh")
+    assert t.probe is not None and t.probe.choices == REF[0][1] and t.probe.answer == "Saturn"
     # a choice that begins with a capital and a full stop of its own is left alone when not every one is labelled
     t = translate_one(StandInTranslator({"太阳系": {**ZH_ENGLISH, "choices": ["A. Jupiter", "Saturn", "Uranus",
                                                                                  "Neptune"]}}), ZH, "zh")

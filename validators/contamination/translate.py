@@ -210,12 +210,28 @@ def translate_one(translator: Translator, p: Probe, language: str) -> Translatio
         item.choices = []
     choices, answer = unlabelled(item.choices, item.answer)
     # a small model may copy the choices back untranslated ("六" for "6"): compared with the benchmark's
-    # English they would read as another answer, so they are left out (missing evidence never clears a pair)
-    if any(untranslated(c, language) for c in choices):
-        choices = []
+    # English they would read as another answer, so they are asked again as text, and left out when they come
+    # back so again (missing evidence never clears a pair)
+    if p.choices and (not choices or any(untranslated(c, language) for c in choices)):
+        choices = translate_choices(translator, p.choices, language)
     if answer and untranslated(answer, language):
-        answer = ""
+        k = p.choices.index(p.answer) if p.answer in p.choices else None
+        answer = choices[k] if choices and k is not None else ""
     return Translation(language, Probe(p.id, question, answer, choices))
+
+
+def translate_choices(translator: Translator, choices: list[str], language: str) -> list[str]:
+    """Choices the item's translation lost or left in their language, asked again as one text, a labelled line
+    each; [] when the reply does not give one translated line per choice (or the call fails)."""
+    text = "\n".join(f"{LETTERS[j]}. {c.strip()[:400]}" for j, c in enumerate(choices[:10]))
+    try:
+        out = translate_segment(translator, text, language)
+    except _FAILURES:
+        return []
+    got, _ = unlabelled([x.strip() for x in out.splitlines() if x.strip()], "")
+    if len(got) != len(choices) or any(not c or untranslated(c, language) for c in got):
+        return []
+    return got
 
 
 def unlabelled(choices: list[str], answer: str) -> tuple[list[str], str]:
