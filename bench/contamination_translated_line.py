@@ -21,8 +21,6 @@ translated). The line is chosen on seed 0's recall and the hard negatives, and r
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import sys
 from pathlib import Path
 
@@ -33,13 +31,13 @@ from benchmint.env import apply_offline_defaults  # noqa: E402
 apply_offline_defaults()
 
 from bench.contamination_hard import CachedEmbedder, prepare  # noqa: E402
-from bench.contamination_probes import DATA, SUBJECTS, load_subject, translations  # noqa: E402
+from bench.contamination_probes import DATA, SUBJECTS, load_subject, sample_translations, translations  # noqa: E402
 from bench.contamination_scoring import caught  # noqa: E402
 from bench.contamination_translations import translator_client  # noqa: E402
 from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.stats import mean_with_ci  # noqa: E402
-from validators.contamination.calibration import CALIBRATION_FILE, Calibration  # noqa: E402
+from validators.contamination.calibration import CALIBRATION_FILE, replace_sets  # noqa: E402
 from validators.contamination.config import ContaminationConfig  # noqa: E402
 
 
@@ -47,10 +45,8 @@ def samples(data: Path, size: int = 100) -> dict[str, list[tuple[str, int, objec
     """The translations bench's two samples: seed 0, and seed 1 among the items seed 0 did not take."""
     subjects = {s: load_subject(s, data) for s in SUBJECTS}
     pool = [(s, i, p) for s, c in subjects.items() for i, p in translations(c, s, data)]
-    first = random.Random(0).sample(pool, size)
-    taken = {(s, i) for s, i, _ in first}
-    second = random.Random(1).sample([t for t in pool if (t[0], t[1]) not in taken], size)
-    return {"seed 0 (the fixes' sample)": first, "seed 1 (unseen)": second}
+    return {"seed 0 (the fixes' sample)": sample_translations(pool, size, 0),
+            "seed 1 (unseen)": sample_translations(pool, size, 1, held_out_from=0)}
 
 
 def main() -> None:
@@ -96,21 +92,12 @@ def main() -> None:
                       flush=True)
     emb.save()
     if args.write_calibration and shipped:
-        write_set(f"Chinese hard negatives ({len(shipped)} translations, each against its subject without its item; "
-                  f"translator {args.model}, no judge)", len(shipped), sum(shipped) / len(shipped),
-                  "PYTHONPATH=$PWD .venv/bin/python -u bench/contamination_translated_line.py --lines "
-                  f"{base.translated_review_threshold} --write-calibration")
-
-
-def write_set(name: str, n: int, not_published: float, command: str) -> None:
-    """One negative set in the shipped calibration (replacing one of the same name): every card carries it."""
-    doc = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    doc["sets"] = [x for x in doc["sets"] if x["name"] != name] + [
-        {"name": name, "n": n, "not_published": round(not_published, 4), "command": command}]
-    Calibration.model_validate(doc)
-    CALIBRATION_FILE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {name}: {not_published:.4f} to {CALIBRATION_FILE.relative_to(ROOT)}")
-
+        name = (f"Chinese hard negatives ({len(shipped)} translations, each against its subject without its item; "
+                f"translator {args.model}, no judge)")
+        replace_sets([{"name": name, "n": len(shipped), "not_published": round(sum(shipped) / len(shipped), 4),
+                       "command": "PYTHONPATH=$PWD .venv/bin/python -u bench/contamination_translated_line.py "
+                                  f"--lines {base.translated_review_threshold} --write-calibration"}])
+        print(f"wrote {name}: {sum(shipped) / len(shipped):.4f} to {CALIBRATION_FILE.relative_to(ROOT)}")
 
 if __name__ == "__main__":
     main()

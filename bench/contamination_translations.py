@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import random
 import sys
 import time
 from collections import Counter
@@ -40,13 +39,21 @@ from benchmint.env import apply_offline_defaults  # noqa: E402
 
 apply_offline_defaults()
 
-from bench.contamination_probes import DATA, SUBJECTS, docs_questions, load_subject, translations, verbatim  # noqa: E402
+from bench.contamination_probes import (  # noqa: E402
+    DATA,
+    SUBJECTS,
+    docs_questions,
+    load_subject,
+    sample_translations,
+    translations,
+    verbatim,
+)
 from bench.contamination_scoring import caught  # noqa: E402
 from benchmint.config import cache_root  # noqa: E402
 from benchmint.embeddings import Embedder  # noqa: E402
 from benchmint.stats import Estimate, mean_with_ci  # noqa: E402
 from corpora.reference.builtin import default_corpora  # noqa: E402
-from validators.contamination.calibration import CALIBRATION_FILE, Calibration  # noqa: E402
+from validators.contamination.calibration import CALIBRATION_FILE, replace_sets  # noqa: E402
 from validators.contamination.config import ContaminationConfig  # noqa: E402
 from validators.contamination.detector import Detector  # noqa: E402
 from validators.contamination.findings import Detection  # noqa: E402
@@ -76,16 +83,12 @@ def main() -> None:
     emb.encode(["warm up"])
     subjects = {s: load_subject(s, data) for s in SUBJECTS}
     pool_zh = [(s, i, p) for s, c in subjects.items() for i, p in translations(c, s, data)]
-    if args.held_out_from is not None:  # items another seed's sample did not take: a check on unseen items
-        seen = {(s, i) for s, i, _ in random.Random(args.held_out_from).sample(pool_zh, args.sample)}
-        pool_zh = [t for t in pool_zh if (t[0], t[1]) not in seen]
-    rng = random.Random(args.seed)
-    sample = sorted(rng.sample(pool_zh, args.sample) if 0 < args.sample < len(pool_zh) else pool_zh,
-                    key=lambda t: (SUBJECTS.index(t[0]), t[1]))
+    sample = sample_translations(pool_zh, args.sample, args.seed, args.held_out_from)
+    drawn_from = len(pool_zh) - (args.sample if args.held_out_from is not None else 0)
     probes = [p for _, _, p in sample]
     docs, docs_src = docs_questions()
     print(f"config: {json.dumps(cfg.manifest())}")
-    print(f"sample: {len(sample)} of {len(pool_zh)} Chinese items (seed {args.seed}"
+    print(f"sample: {len(sample)} of {drawn_from} Chinese items (seed {args.seed}"
           + (f", none of seed {args.held_out_from}'s" if args.held_out_from is not None else "") + "): "
           f"{dict(Counter(s for s, _, _ in sample))}")
 
@@ -143,7 +146,7 @@ def main() -> None:
     print(f"  docs questions from {docs_src}; English items sent to the model: {en_calls} "
           "(English read as another language: 2 of the 1,046 English dev items and docs questions, as Portuguese)")
     if args.write_calibration:
-        write_calibration(args, len(pool_zh), recall_on, fp_zh)
+        write_calibration(args, drawn_from, recall_on, fp_zh)
 
 
 def write_calibration(args: argparse.Namespace, pool: int, recall: list[bool], fp: list[bool]) -> None:
@@ -155,13 +158,9 @@ def write_calibration(args: argparse.Namespace, pool: int, recall: list[bool], f
                f"--sample {args.sample} --seed {args.seed} --model {args.model} --slots {args.slots}"
                + (f" --held-out-from {args.held_out_from}" if args.held_out_from is not None else "")
                + " --write-calibration")
-    doc = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    new = [{"name": name, "n": len(recall), "caught": round(sum(recall) / len(recall), 4), "command": command},
-           {"name": f"{name}: against the other subjects", "n": len(fp), "not_published": round(sum(fp) / len(fp), 4),
-            "command": command}]
-    doc["sets"] = [x for x in doc["sets"] if x["name"] not in {n["name"] for n in new}] + new
-    Calibration.model_validate(doc)  # the shape the card reads, checked before writing
-    CALIBRATION_FILE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    replace_sets([{"name": name, "n": len(recall), "caught": round(sum(recall) / len(recall), 4), "command": command},
+                  {"name": f"{name}: against the other subjects", "n": len(fp),
+                   "not_published": round(sum(fp) / len(fp), 4), "command": command}])
     print(f"\nwrote its figures to {CALIBRATION_FILE.relative_to(ROOT)}")
 
 

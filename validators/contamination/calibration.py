@@ -82,3 +82,15 @@ def load_calibration(path: Path | None = None) -> Calibration | None:
         where = f" at {'.'.join(str(p) for p in first['loc'])}: {first['msg']}" if first else f": {exc}"
         raise BenchmintError(f"{path} is not a contamination calibration{where}; regenerate it with "
                              "bench/contamination.py, or remove it") from None
+
+
+def replace_sets(sets: list[dict], path: Path | None = None) -> None:
+    """Sets measured by a bench of their own (each with its `command`) written into the calibration in `path`
+    (default: the shipped one), each replacing a set of the same name; the result is checked as a Calibration
+    before it is written."""
+    path = path or CALIBRATION_FILE
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    names = {x["name"] for x in sets}
+    doc["sets"] = [x for x in doc["sets"] if x["name"] not in names] + list(sets)
+    Calibration.model_validate(doc)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
