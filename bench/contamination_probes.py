@@ -73,6 +73,18 @@ def translations(c: ReferenceCorpus, subject: str, data: Path = DATA) -> list[tu
     return out
 
 
+def sample_translations(pool: list[tuple[str, int, Probe]], size: int, seed: int,
+                        held_out_from: int | None = None) -> list[tuple[str, int, Probe]]:
+    """A seeded sample of (subject, item, Chinese probe), by subject and item; with `held_out_from`, only of the
+    items that seed's sample of the same size did not take (a check on unseen items). 0 or a size past the
+    pool: all of it."""
+    if held_out_from is not None:
+        seen = {(s, i) for s, i, _ in random.Random(held_out_from).sample(pool, size)}
+        pool = [t for t in pool if (t[0], t[1]) not in seen]
+    chosen = random.Random(seed).sample(pool, size) if 0 < size < len(pool) else pool
+    return sorted(chosen, key=lambda t: (SUBJECTS.index(t[0]), t[1]))
+
+
 def gold_letter(c: ReferenceCorpus, i: int) -> str | None:
     try:
         return "ABCD"[c.choices[i].index(c.answers[i])]

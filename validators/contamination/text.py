@@ -91,7 +91,7 @@ def embed_texts(question: str, choices: Sequence[str], config: ContaminationConf
     with its choices as well, since a translation rewrites a short stem ("X believed that:") as a longer question
     ("What did X believe?")."""
     text = embed_text(question, choices, config)
-    if translated and choices and len(text) == len(strip_label(question) or question):
+    if translated and choices and text == (strip_label(question) or question):  # embedded without its choices
         return [text, "\n".join([text, *choices])]
     return [text]
 
