@@ -11,8 +11,10 @@ threads and says so.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +23,9 @@ from prefect.task_runners import TaskRunner
 
 from benchmint.config import BuildConfig
 from benchmint.errors import BenchmintError
+from pipeline.generation import step_code_loaded
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -62,10 +67,25 @@ def on_dask() -> bool:
 
 def start_workers() -> None:
     """Reach the scheduler (or start the LocalCluster) now, in the flow's own thread: the task runner does it
-    on first use, and a batch's first steps are submitted from several threads at once (each would start one)."""
+    on first use, and a batch's first steps are submitted from several threads at once (each would start one).
+    Then, in the background while the flow reads its sources, the scheduler and the workers import the step
+    code (`load_step_code`)."""
     ctx = FlowRunContext.get()
     if ctx is not None:
-        ctx.task_runner.client  # noqa: B018 - the property connects
+        client = ctx.task_runner.client
+        threading.Thread(target=load_step_code, args=(client,), name="benchmint-load-step-code", daemon=True).start()
+
+
+def load_step_code(client: Any) -> None:
+    """Have the cluster's scheduler and workers import the generation step's code. The scheduler unpickles every
+    task it is sent, so a scheduler that never ran a step imports it on the first one, with the batch's requests
+    waiting behind it (0.5-1 s on a 2-core machine: BENCHMARKS.md, the Dask scaling bench); a worker imports it
+    on its first step. Only a head start: a failure here leaves that to the first steps, which report it."""
+    try:
+        client.run_on_scheduler(step_code_loaded)
+        client.run(step_code_loaded)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.debug("the cluster did not import the step code ahead of the steps: %s", exc)
 
 
 def run_on_worker(fn: Callable[..., T], *args: Any) -> T:

@@ -31,11 +31,12 @@ from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
 from generators.spec import GeneratorSpec, spec_of
 from pipeline import refresh
+from pipeline.generation import generate_from_spec, generate_step
 from pipeline.names import slug
 from pipeline.records import BuildSummary, StepOutcome
 from pipeline.report import summary_markdown
 from pipeline.steps import step_name
-from pipeline.wiring import Direct, generate_from_spec, generate_step, plan_round
+from pipeline.wiring import Direct, plan_round
 from validators.base import Context
 from validators.chain import ValidatorChain
 

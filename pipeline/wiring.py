@@ -10,36 +10,19 @@ from typing import Any, Protocol
 
 from benchmint.config import BuildConfig
 from benchmint.endpoint_budget import EndpointBudget
-from benchmint.errors import ModelFault, ModelOutputError
 from benchmint.records import Chunk, Document, Question, SkippedSource
 from benchmint.release import publish
-from benchmint.step_books import counted
 from corpora.chunking import chunk_documents
 from corpora.documents import load_documents
 from corpora.feeds import load_feeds, parse_since
 from generators.adaptive import AdaptiveAgent, RoundPlan
 from generators.base import GenerationStep, Generator
-from generators.spec import GeneratorSpec, generator_for, spec_of
+from generators.spec import spec_of
 from pipeline import refresh
+from pipeline.generation import generate_from_spec, generate_step
 from pipeline.records import BuildSummary, StepOutcome
 from validators.base import Context
 from validators.chain import ValidatorChain
-
-
-def generate_step(generator: Generator, step: GenerationStep) -> StepOutcome:
-    """One step's questions; a reply that is not usable is recorded (error and fault kind), not raised."""
-    try:
-        return StepOutcome(questions=generator.generate(step))
-    except (ModelOutputError, ModelFault) as exc:
-        return StepOutcome(error={"error": str(exc), "kind": exc.kind})
-
-
-def generate_from_spec(spec: GeneratorSpec, step: GenerationStep) -> StepOutcome:
-    """One step in a process other than the flow's (a Dask worker): this process's generator for the spec,
-    and the step's usage sent back with its outcome (the rounds merge it into the flow's book). An error that
-    ends the step (an unreachable endpoint) raises, as it does in the flow's process."""
-    outcome, usage = counted(spec.client.shown_url, lambda: generate_step(generator_for(spec), step))
-    return outcome.model_copy(update={"usage": usage})
 
 
 def plan_round(agent: AdaptiveAgent, questions: list[Question], cfg: BuildConfig) -> RoundPlan:

@@ -132,3 +132,24 @@ def test_a_dask_config_picks_the_dask_runner_and_the_flows_copy_keeps_its_guards
                                    "wait_s": 0.0})
     stored = json.dumps(copy.serialize_parameters(params))
     assert "pw-4417" not in stored and "sk-inline-3390" not in stored and "REDACTED" in stored
+
+
+def _step_code_imported() -> bool:
+    import sys
+
+    return "pipeline.generation" in sys.modules
+
+
+def test_the_cluster_imports_the_step_code_before_the_first_step():
+    """A scheduler at an address unpickles every task it is sent: `load_step_code` (sent as a Dask build connects)
+    has the scheduler and the workers import the step's module before any step reaches them."""
+    from distributed import Client
+
+    from flows.runner import load_step_code
+
+    with dask_cli_cluster(2, 2) as (address, _), Client(address, timeout=60) as client:
+        assert not client.run_on_scheduler(_step_code_imported)
+        assert not any(client.run(_step_code_imported).values())
+        load_step_code(client)
+        assert client.run_on_scheduler(_step_code_imported)
+        assert all(client.run(_step_code_imported).values()) and len(client.run(_step_code_imported)) == 2

@@ -29,10 +29,11 @@ from generators.adaptive import RoundPlan
 from generators.multi_hop import MultiHopGenerator
 from generators.single_hop import SingleHopGenerator
 from generators.spec import GeneratorSpec, generator_for, spec_of
+from pipeline.generation import generate_from_spec
 from pipeline.records import StepOutcome
 from pipeline.rounds import RoundLoop
 from pipeline.steps import as_generation_steps
-from pipeline.wiring import BySpec, Direct, generate_from_spec
+from pipeline.wiring import BySpec, Direct
 from tests.endpoint_standin import HttpStandIn, QuietHandler
 from validators.base import Context
 from validators.chain import ValidatorChain
