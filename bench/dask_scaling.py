@@ -80,7 +80,7 @@ def child(url: str, concurrency: int, workers: int, out: Path, address: str | No
 
 
 def _warm() -> None:
-    import pipeline.wiring  # noqa: F401  (what a worker imports to run a generation step)
+    import pipeline.generation  # noqa: F401  (what a worker imports to run a generation step)
 
 
 def run_child(ep: LatencyEndpoint, concurrency: int, workers: int, scheduler: bool = False) -> dict:
