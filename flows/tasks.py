@@ -138,7 +138,8 @@ class PrefectWiring:
 
     def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
         if self.remote:
-            return generate_on_worker_task.with_options(task_run_name=step_name(step))(spec_of(generator), step)
+            return generate_on_worker_task.with_options(task_run_name=step_name(step))(spec_of(generator),
+                                                                                         step.portable())
         return generate_task.with_options(task_run_name=step_name(step))(generator, step)
 
     def validate(self, chain: ValidatorChain, candidates: list[Question],

@@ -36,9 +36,18 @@ class GenerationStep(BaseModel):
     def hops(self) -> int:
         return len(self.chunks)
 
+    def portable(self) -> GenerationStep:
+        """The step as sent to another process (a Dask worker): its documents without their text and metadata. A
+        generator reads a document's title only (the chunk carries the text); a long document's text would
+        otherwise travel with each of its steps, through the Dask scheduler too."""
+        return self.model_copy(update={"documents": [d.model_copy(update={"text": "", "metadata": {}})
+                                                     for d in self.documents]})
+
 
 class Generator(Protocol):
-    """Writes candidate questions for one step; raises ModelOutputError/ModelFault for the caller to record."""
+    """Writes candidate questions for one step; raises ModelOutputError/ModelFault for the caller to record. Of the
+    step's documents it reads the titles only (a step run in another process carries no document text:
+    GenerationStep.portable)."""
 
     name: str
 

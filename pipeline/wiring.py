@@ -117,4 +117,4 @@ class BySpec(Direct):
     back with its outcome), in this process: the remote path of the core, run and tested without Prefect."""
 
     def generate(self, generator: Generator, step: GenerationStep) -> StepOutcome:
-        return generate_from_spec(spec_of(generator), step)
+        return generate_from_spec(spec_of(generator), step.portable())

@@ -287,3 +287,27 @@ def test_a_step_outcome_with_its_usage_pickles(tmp_path):
     assert pickle.loads(cloudpickle.dumps(outcome)) == outcome
     assert StepOutcome.model_validate_json(outcome.model_dump_json()) == outcome
     assert ClientSpec.model_fields.keys() == {"spec", "role", "base_url", "identity", "cache"}
+
+
+def test_a_step_sent_elsewhere_carries_no_document_text_and_asks_the_same():
+    """GenerationStep.portable: what crosses to a worker (and its scheduler) is the chunk and each document's title,
+    not the document's text; the generators write the same prompts from it."""
+    big = doc("a", PUMP + " Filler." * 100_000)
+    other = doc("b", "The Mistral-3 valve closes in 4 seconds. " * 1_000)
+    docs = {big.id: big, other.id: other}
+    head = [Chunk(id=f"{d.id}-c0", document_id=d.id, index=0, start=0, end=200, text=d.text[:200], n_tokens=40)
+            for d in (big, other)]
+    single, pair = as_generation_steps([(head[0], "open", None), (head[0], "multi_hop", head[1])], docs, 0,
+                                       RoundPlan(kinds=["open"], multi_hop=1.0), [])
+    for step in (single, pair):
+        sent = step.portable()
+        assert [d.title for d in sent.documents] == [d.title for d in step.documents]
+        assert sent.chunks == step.chunks and all(d.text == "" for d in sent.documents)
+        assert len(cloudpickle.dumps(sent)) < 10_000 < len(cloudpickle.dumps(step))
+    one = SingleHopGenerator(None, 2, ["open", "tf"])
+    for kind in ("open", "tf"):
+        assert one.messages(single.chunks[0], single.portable().documents[0], kind) == \
+            one.messages(single.chunks[0], single.documents[0], kind)
+    two, sent = MultiHopGenerator(None, 2), pair.portable()
+    assert two.messages(pair.chunks[0], sent.documents[0], pair.chunks[1], sent.documents[1]) == \
+        two.messages(pair.chunks[0], pair.documents[0], pair.chunks[1], pair.documents[1])
