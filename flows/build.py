@@ -16,7 +16,7 @@ from benchmint.config import BuildConfig
 from benchmint.records import Document, SkippedSource
 from benchmint.release import versions
 from benchmint.runlock import run_lock
-from flows.runner import on_dask, runner_for, start_workers
+from flows.runner import off_its_runner, on_dask, runner_for, start_workers
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import PrefectWiring
 from pipeline import build
@@ -33,8 +33,8 @@ def run_build(cfg: BuildConfig, **kw: Any) -> dict[str, Any]:
     log = get_run_logger()
     remote = on_dask()
     if cfg.runner.kind == "dask" and not remote:
-        log.warning("runner.kind is dask, but this run was started without its Dask task runner (a deployment's "
-                    "run): its generation steps run on threads in this process")
+        log.warning("runner.kind is dask, but this run has no Dask task runner: its generation steps run on threads "
+                    "in this process")
     if remote:
         start_workers()
     shared = cfg.runner.endpoint_limits if cfg.runner.endpoint_limits is not None else remote
@@ -48,6 +48,9 @@ def build_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, An
 
     Holds the benchmark's run lock throughout (a refresh of the same name waits or stops), and
     publishes only when the latest version is still the one seen at the start."""
+    if off_its_runner({"config": config}):
+        get_run_logger().info("runner.kind is dask: the build runs as a subflow run on its Dask task runner")
+        return build_benchmark(config, wait_s)
     cfg = secured(config)
     bench_dir = Path(cfg.output_dir) / cfg.name
     with run_lock(bench_dir, "build", wait_s):

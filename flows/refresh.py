@@ -33,7 +33,7 @@ from benchmint import progress
 from benchmint.names import bench_dir_inside
 from benchmint.runlock import run_lock
 from flows.build import load_all, run_build
-from flows.runner import runner_for
+from flows.runner import off_its_runner, runner_for
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
 from flows.tasks import report_summary
 from pipeline.records import BuildSummary
@@ -44,8 +44,11 @@ from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
                   log_prints=True)
 def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, Any]:
     """Refresh benchmark `config['name']`; returns a summary (with `release` None when unchanged)."""
-    cfg = secured(config)
     log = get_run_logger()
+    if off_its_runner({"config": config}):
+        log.info("runner.kind is dask: the refresh runs as a subflow run on its Dask task runner")
+        return refresh_benchmark(config, wait_s)
+    cfg = secured(config)
     rep = progress.current.get()
     bench_dir = bench_dir_inside(cfg.output_dir, cfg.name)
     with run_lock(bench_dir, "refresh", wait_s):

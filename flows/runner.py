@@ -5,8 +5,8 @@ Dask cluster (prefect-dask's DaskTaskRunner) whose worker processes run the gene
 The build and refresh flows pick it when they are called (SecretSafeFlow's `runner_for`), so
 `benchmint build --runner dask`, `build_benchmark(config)` from Python and each subflow run of a nightly run
 over a folder (flows/nightly.py) run on Dask. A deployment's run of the build or refresh flow itself
-(`benchmint serve`, `benchmint deploy`, a work pool) is started by Prefect without that call: it runs on
-threads and says so.
+(`benchmint serve`, `benchmint deploy`, a work pool) is started by Prefect without that call: it hands its
+work to a subflow run of itself, which the call puts on Dask (`off_its_runner`).
 """
 
 from __future__ import annotations
@@ -63,6 +63,13 @@ def on_dask() -> bool:
 
     ctx = FlowRunContext.get()
     return ctx is not None and isinstance(ctx.task_runner, DaskTaskRunner)
+
+
+def off_its_runner(params: dict[str, Any]) -> bool:
+    """Does this flow run's config ask for Dask while the run has no Dask task runner? So is a deployment's run
+    (`benchmint serve`, `benchmint deploy`, a work pool): Prefect starts it without the call that picks the runner
+    (SecretSafeFlow.__call__), so the flow hands its work to a subflow run of itself, which that call puts on Dask."""
+    return runner_for(params) is not None and not on_dask()
 
 
 def start_workers() -> None:

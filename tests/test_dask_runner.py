@@ -153,3 +153,35 @@ def test_the_cluster_imports_the_step_code_before_the_first_step():
         load_step_code(client)
         assert client.run_on_scheduler(_step_code_imported)
         assert all(client.run(_step_code_imported).values()) and len(client.run(_step_code_imported)) == 2
+
+
+def test_a_deployments_run_of_a_dask_config_builds_on_dask(prefect_harness, tmp_path):
+    """Prefect starts a deployment's run (a worker, `benchmint serve`) without the call that picks the task
+    runner: `run_flow`, as they do. A Dask config's build then runs as a subflow run on a LocalCluster, its steps
+    on the worker process. The endpoint stands in for a remote API (the real Qwen2.5-Coder-1.5B's recorded
+    questions: tests/endpoint_standin.py)."""
+    from prefect import get_client
+    from prefect.flow_engine import run_flow
+
+    from flows.build import build_benchmark
+    from tests.endpoint_standin import GENERATOR, EndpointStandIn, StandInConfig, generator_replay
+    from tests.fixtures import PDF_FACTS
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "korvath.md").write_text("# Korvath K-12 facts\n\n" + " ".join(PDF_FACTS) + "\n", encoding="utf-8")
+    with EndpointStandIn(config=StandInConfig(replay=generator_replay())) as ep:
+        config = BuildConfig.model_validate({
+            "name": "deployed", "sources": [str(docs)], "questions": 3, "output_dir": str(tmp_path / "out"),
+            "cache_dir": str(tmp_path / "cache"), "runner": {"kind": "dask", "workers": 1},
+            "models": {"generator": {"model": GENERATOR, "base_url": ep.url, "json_mode": "json_object_schema",
+                                     "max_tokens": 900, "max_concurrency": 2}},
+            "generation": {"questions_per_chunk": 3, "kinds": ["mcq"]},
+            "difficulty": {"closed_book": "off", "check_gold": False},
+            "contamination": {"enabled": False}}).model_dump(mode="json")
+        summary = run_flow(build_benchmark, parameters={"config": config, "wait_s": 0.0}, return_type="result")
+    workers = {int(w.rsplit(":", 1)[1]) for w in summary["workers"]}
+    assert summary["release"] and workers and os.getpid() not in workers
+    with get_client(sync_client=True) as client:
+        runs = [r for r in client.read_flow_runs() if r.name == "build-deployed"]
+    assert len(runs) == 2 and sum(r.parent_task_run_id is not None for r in runs) == 1
