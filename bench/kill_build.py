@@ -12,6 +12,8 @@ then found by its log file and stopped by its pid, as a crashed machine would lo
 - the rerun completes and publishes a valid version: the manifest parses, its content hash is the
   hash of questions.parquet's rows, questions.jsonl holds the same ids, every file is there, no
   temporary folder is left, `latest` names it;
+- the killed build's flow run: after the rerun, no flow run is left Running (the rerun sets the killed one
+  Crashed: flows/stale_runs.py);
 - repeated model calls: the killed run's requests (counted at the llama.cpp server's log) that
   the rerun's response cache did not spare (`saved_calls`: a hit on a step kept after its repair
   spares both of its calls), over the calls the build needs (the rerun's calls plus those spared).
@@ -104,6 +106,17 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
                "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     finally:
         stop(proc)
+
+
+def runs_left_running(api: str) -> int:
+    """Flow runs the Prefect server still shows Running (between builds: a killed build's whose next run did not
+    set it Crashed, flows/stale_runs.py)."""
+    import httpx
+
+    r = httpx.post(f"{api.rstrip('/')}/flow_runs/filter", timeout=30,
+                   json={"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}})
+    r.raise_for_status()
+    return len(r.json())
 
 
 def server_log(cache: Path) -> Path:
@@ -268,6 +281,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             stop_orphans(cache)
             after = state(bench)
             trial: dict[str, Any] = {"trial": i, "kill_at_s": round(at, 2), "ended_before_kill": finished,
+                                     "runs_left_running": runs_left_running(env["PREFECT_API_URL"]),
                                      "killed_run_calls": killed_calls, "killed_run_replies_kept": received,
                                      "rerun_s": round(took, 1),
                                      "rerun_rc": rerun.returncode, "rerun_calls_logged": requests_logged(cache) - n1,
@@ -307,6 +321,7 @@ def _trials(kills, seed, corpus, out, cache, bench, work, env_extra, rng, trials
             "mean_repeated_share": round(sum(t["repeated_share"] for t in killed) / max(1, len(killed)), 4),
             "repeated_kept_replies": sum(t.get("repeated_kept_replies", 0) for t in killed),
             "max_lost_in_flight": max((t.get("lost_in_flight", 0) for t in killed), default=0),
+            "runs_left_running": max((t["runs_left_running"] for t in trials), default=0),
             "trials": trials}
 
 

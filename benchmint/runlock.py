@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from benchmint.errors import BenchmintError
 
@@ -26,12 +27,21 @@ PUBLISH_LOCK_NAME = ".lock"
 """The lock release.publish holds while it writes a version."""
 
 
-def _holder(fh) -> str:  # noqa: ANN001 - an open text file
+def _record(fh) -> dict[str, Any] | None:  # noqa: ANN001 - an open text file
+    """The holder's record in the lock file; None when it holds none (a holder truncates it as it ends)."""
     fh.seek(0)
     try:
-        h = json.loads(fh.read() or "{}")
+        h = json.loads(fh.read() or "null")
+    except ValueError:
+        return None
+    return h if isinstance(h, dict) and h else None
+
+
+def _holder(fh) -> str:  # noqa: ANN001 - an open text file
+    h = _record(fh) or {}
+    try:
         return f"a {h['kind']} (pid {h['pid']} on {h['host']}, since {h['since']})"
-    except (ValueError, KeyError, TypeError):
+    except KeyError:
         return "another build or refresh"
 
 
@@ -49,10 +59,13 @@ def acquire(fh, wait_s: float, busy: Callable[[], str]) -> None:  # noqa: ANN001
 
 
 @contextlib.contextmanager
-def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
+def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0,
+             note: dict[str, str] | None = None) -> Iterator[dict[str, Any] | None]:
     """Hold the run lock of the benchmark in `bench_dir` while a `kind` ("build", "refresh") runs.
 
-    A second run waits up to `wait_s` seconds, then stops with one line naming the holder."""
+    A second run waits up to `wait_s` seconds, then stops with one line naming the holder. `note`: more to
+    write in the holder's record (its Prefect flow run). Gives the record a holder that died left (killed
+    before it ended: kill -9, a lost machine), None after a clean end."""
     from benchmint.release import repair
 
     lock_path = bench_dir / LOCK_NAME
@@ -77,13 +90,14 @@ def run_lock(bench_dir: Path, kind: str, wait_s: float = 0.0) -> Iterator[None]:
         fh.close()
     with fh:
         try:
+            died = _record(fh)
             fh.seek(0)
             fh.truncate()
             fh.write(json.dumps({"kind": kind, "pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+                                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(note or {})}))
             fh.flush()
             repair(bench_dir)
-            yield
+            yield died
         finally:
             with contextlib.suppress(OSError):
                 fh.seek(0)

@@ -35,6 +35,7 @@ from benchmint.runlock import run_lock
 from flows.build import load_all, run_build
 from flows.runner import off_its_runner, runner_for
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
+from flows.stale_runs import holder_note, mark_crashed
 from flows.tasks import report_summary
 from pipeline.records import BuildSummary
 from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
@@ -51,7 +52,8 @@ def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, 
     cfg = secured(config)
     rep = progress.current.get()
     bench_dir = bench_dir_inside(cfg.output_dir, cfg.name)
-    with run_lock(bench_dir, "refresh", wait_s):
+    with run_lock(bench_dir, "refresh", wait_s, note=holder_note()) as died:
+        mark_crashed(died, log)
         state = latest_state(bench_dir)
         version = state.version
         docs, skipped = load_all(cfg)

@@ -204,6 +204,59 @@ def test_build_and_refresh_exclude_each_other(tmp_path, prefect_harness):
     assert release.versions(bench) == [] and not (tmp_path / "c" / "responses").exists()
 
 
+HOLD_IN_A_FLOW = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from prefect import flow
+    from benchmint.runlock import run_lock
+    from flows.stale_runs import holder_note
+
+    @flow(name="build-benchmark", flow_run_name="build-gone")
+    def held():
+        with run_lock(Path(sys.argv[1]), "build", note=holder_note()):
+            print("held", flush=True)
+            time.sleep(120)
+
+    held()
+""")
+
+
+def test_the_next_run_sets_a_killed_runs_flow_run_crashed(tmp_path, prefect_harness):
+    """A flow run killed with SIGKILL while it holds the run lock stays Running in Prefect; the next run of the
+    benchmark (a refresh here, which then stops: nothing is published yet) sets it Crashed, saying why. A holder
+    that ends cleanly leaves no record for the next one."""
+    from prefect import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.refresh import refresh_benchmark
+
+    bench = tmp_path / "out" / "gone"
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_IN_A_FLOW, str(bench)], text=True, stdout=subprocess.PIPE,
+                            env=_env(PREFECT_API_URL=PREFECT_API_URL.value()))
+    try:
+        assert proc.stdout.readline().strip() == "held"
+    finally:
+        proc.kill()
+        proc.wait()
+    with get_client(sync_client=True) as client:
+        (killed,) = [r for r in client.read_flow_runs() if r.name == "build-gone"]
+        assert killed.state.type == StateType.RUNNING
+        cfg = BuildConfig(name="gone", sources=[str(tmp_path)], output_dir=str(tmp_path / "out"),
+                          cache_dir=str(tmp_path / "c"), models={"generator": "local:smollm2-135m"})
+        with pytest.raises(BenchmintError, match="no published version"):
+            refresh_benchmark(cfg.model_dump(mode="json"))
+        state = client.read_flow_run(killed.id).state
+    assert state.type == StateType.CRASHED and "ended without finishing" in state.message, state
+    assert f"pid {proc.pid}" in state.message
+
+    (bench / "v1").mkdir(parents=True)  # the lock file stays beside a version
+    with run_lock(bench, "build", note={"flow_run_id": str(killed.id)}):
+        pass
+    with run_lock(bench, "refresh") as died:
+        assert died is None
+
+
 def test_a_run_that_publishes_nothing_leaves_no_folder(tmp_path):
     """The first run of a name that publishes nothing removes the folder it made; a run that waited on it
     then holds the lock file that is there, so a third run still sees it busy."""
