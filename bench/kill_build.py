@@ -42,7 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.prefect_server import server_env, start_server, stop  # noqa: E402
+from tests.prefect_server import api_call, server_env, start_server, stop  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 NAME = "killbench"
@@ -111,12 +111,8 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
 def runs_left_running(api: str) -> int:
     """Flow runs the Prefect server still shows Running (between builds: a killed build's whose next run did not
     set it Crashed, flows/stale_runs.py)."""
-    import httpx
-
-    r = httpx.post(f"{api.rstrip('/')}/flow_runs/filter", timeout=30,
-                   json={"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}})
-    r.raise_for_status()
-    return len(r.json())
+    return len(api_call("POST", f"{api.rstrip('/')}/flow_runs/filter",
+                        json={"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}}))
 
 
 def server_log(cache: Path) -> Path:
