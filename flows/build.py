@@ -15,10 +15,9 @@ from prefect import get_run_logger
 from benchmint.config import BuildConfig
 from benchmint.records import Document, SkippedSource
 from benchmint.release import versions
-from benchmint.runlock import run_lock
 from flows.runner import off_its_runner, on_dask, runner_for, start_workers
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
-from flows.stale_runs import holder_note, mark_crashed
+from flows.stale_runs import flow_run_lock
 from flows.tasks import PrefectWiring
 from pipeline import build
 
@@ -54,7 +53,6 @@ def build_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, An
         return build_benchmark(config, wait_s)
     cfg = secured(config)
     bench_dir = Path(cfg.output_dir) / cfg.name
-    with run_lock(bench_dir, "build", wait_s, note=holder_note()) as died:
-        mark_crashed(died, get_run_logger())
+    with flow_run_lock(bench_dir, "build", wait_s, get_run_logger()):
         found = versions(bench_dir)
         return run_build(cfg, parent=found[-1] if found else None)

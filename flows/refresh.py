@@ -31,11 +31,10 @@ from prefect import get_run_logger
 
 from benchmint import progress
 from benchmint.names import bench_dir_inside
-from benchmint.runlock import run_lock
 from flows.build import load_all, run_build
 from flows.runner import off_its_runner, runner_for
 from flows.secret_safe import safe_config_params, secret_safe_flow, secured
-from flows.stale_runs import holder_note, mark_crashed
+from flows.stale_runs import flow_run_lock
 from flows.tasks import report_summary
 from pipeline.records import BuildSummary
 from pipeline.refresh import diff_documents, latest_state, nothing_to_recheck
@@ -52,8 +51,7 @@ def refresh_benchmark(config: dict[str, Any], wait_s: float = 0.0) -> dict[str, 
     cfg = secured(config)
     rep = progress.current.get()
     bench_dir = bench_dir_inside(cfg.output_dir, cfg.name)
-    with run_lock(bench_dir, "refresh", wait_s, note=holder_note()) as died:
-        mark_crashed(died, log)
+    with flow_run_lock(bench_dir, "refresh", wait_s, log):
         state = latest_state(bench_dir)
         version = state.version
         docs, skipped = load_all(cfg)

@@ -6,7 +6,10 @@ saying so, so that a team's UI shows what happened to last night's run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +18,8 @@ from prefect import get_client
 from prefect.context import FlowRunContext
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Crashed
+
+from benchmint.runlock import run_lock
 
 
 def holder_note() -> dict[str, str]:
@@ -43,3 +48,13 @@ def mark_crashed(died: dict[str, Any] | None, log: logging.Logger | logging.Logg
                  type(exc).__name__)
         return
     log.warning("the %s ended without finishing: its flow run %s (%s) is now Crashed", how, run.name, run_id)
+
+
+@contextlib.contextmanager
+def flow_run_lock(bench_dir: Path, kind: str, wait_s: float, log: logging.Logger | logging.LoggerAdapter
+                  ) -> Iterator[None]:
+    """The benchmark's run lock (benchmint.runlock) for the running flow run: its record names the flow run, and a
+    holder that died before it is set Crashed."""
+    with run_lock(bench_dir, kind, wait_s, note=holder_note()) as died:
+        mark_crashed(died, log)
+        yield
